@@ -1,0 +1,66 @@
+"""Tests for FactorOut (multi-scale split with a folded conditional prior)."""
+
+from absl.testing import parameterized
+import numpy as np
+import tensorflow as tf
+
+from tests import bijector_test_util as util
+from tfp_flows import bijectors
+from tfp_flows import nets
+
+
+def _factor_out(shape, fraction, inner=None):
+  return bijectors.FactorOut(shape, fraction,
+                             nets.network_builder("zero_conv"), inner=inner)
+
+
+class FactorOutTest(tf.test.TestCase, parameterized.TestCase):
+
+  @parameterized.parameters((0.5, 2), (0.25, 1))
+  def test_invertible_and_log_det_matches_autodiff(self, fraction, leaving):
+    shape = (2, 2, 4)
+    factor_out = _factor_out(shape, fraction)
+    self.assertEqual(factor_out.leaving_channels, leaving)
+    util.build(factor_out, shape)
+    util.perturb_all_variables(self, factor_out)
+    x = np.random.default_rng(0).normal(size=(3,) + shape)
+    util.assert_invertible(self, factor_out, x)
+    util.assert_log_det_matches_autodiff(self, factor_out, x[:2])
+    util.assert_log_det_varies(self, factor_out, x[:2])
+
+  def test_nested_multi_scale(self):
+    # Glow's two levels: squeeze, step, half leaves; the rest is squeezed again.
+    shape = (4, 4, 1)
+    inner = bijectors.Sequential([
+        bijectors.Squeeze(), bijectors.ActNorm((1, 1, 8)),
+        bijectors.Unsqueeze()])
+    flow = bijectors.Sequential([
+        bijectors.Squeeze(), bijectors.ActNorm((2, 2, 4)),
+        _factor_out((2, 2, 4), 0.5, inner=inner), bijectors.Unsqueeze()])
+    util.build(flow, shape)
+    util.perturb_all_variables(self, flow)
+    x = np.random.default_rng(1).normal(size=(2,) + shape)
+    y, _ = util.assert_invertible(self, flow, x)
+    self.assertEqual(y.shape, x.shape)
+    util.assert_log_det_matches_autodiff(self, flow, x)
+
+  def test_eps_is_standardised_leaving_part(self):
+    shape = (2, 2, 4)
+    factor_out = _factor_out(shape, 0.5)
+    util.build(factor_out, shape)
+    util.perturb_all_variables(self, factor_out)
+    x = np.random.default_rng(2).normal(size=(1,) + shape)
+    y = np.asarray(factor_out.forward(util.fresh(x)))
+    h = factor_out.prior_network(util.fresh(x[..., :2]))
+    mean, log_scale = h[..., :2], h[..., 2:]
+    self.assertAllClose(y[..., 2:], (x[..., 2:] - mean) / np.exp(log_scale),
+                        atol=1e-5)
+    self.assertAllClose(y[..., :2], x[..., :2])
+
+  def test_rejects_a_fraction_that_leaves_nothing(self):
+    with self.assertRaisesRegex(ValueError, "at least one"):
+      _factor_out((2, 2, 2), 0.1)
+
+
+if __name__ == "__main__":
+  tf.test.main()

@@ -1,0 +1,53 @@
+"""Settings shared by every model family; presets override parts of them."""
+
+import ml_collections
+
+
+def base_config(model_name):
+  """Training, data and evaluation settings sized for the 2-core CPU default."""
+  config = ml_collections.ConfigDict()
+  config.model = ml_collections.ConfigDict()
+  config.model.name = model_name
+  config.model.preprocessing = "centering"  # or "logit" (Flow++).
+  config.model.dequantization = "uniform"
+
+  config.data = ml_collections.ConfigDict()
+  config.data.dataset = "embedded"  # See tfp_flows.data.load_dataset.
+  config.data.n_bits = 8
+  config.data.data_dir = ""  # TFDS data_dir; "" = TFDS's default.
+  config.data.image_size = 0  # For celeb_a and image folders; 0 = default.
+
+  config.train = ml_collections.ConfigDict()
+  config.train.steps = 2000
+  config.train.batch_size = 64
+  config.train.learning_rate = 1e-3
+  config.train.warmup_steps = 200
+  config.train.grad_clip_norm = 100.0
+  config.train.ema_decay = 0.999
+  config.train.init_batch_size = 256
+  config.train.seed = 0
+  config.train.log_every = 100
+  config.train.checkpoint_every = 500
+  config.train.jit_compile = True
+  config.train.max_checkpoints = 3
+
+  config.eval = ml_collections.ConfigDict()
+  config.eval.batch_size = 500
+  config.eval.num_dequant_samples = 1
+  config.eval.num_samples = 64  # Images in the sample grid.
+  config.eval.temperature = 1.0
+  return config
+
+
+def tiny(config):
+  """Shrinks a config's training to a smoke run (with a tiny network)."""
+  config.train.steps = 2
+  config.train.batch_size = 8
+  config.train.init_batch_size = 16
+  config.train.warmup_steps = 1
+  config.train.log_every = 1
+  config.train.checkpoint_every = 2
+  config.train.jit_compile = False
+  config.eval.batch_size = 100
+  config.eval.num_samples = 4
+  return config

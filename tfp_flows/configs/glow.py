@@ -1,0 +1,46 @@
+"""Glow presets (Kingma & Dhariwal 2018)."""
+
+from tfp_flows.configs import common
+
+
+def default():
+  """A CPU-sized Glow for 28x28 digits: 2 levels x 8 steps, width 64."""
+  config = common.base_config("glow")
+  config.model.num_levels = 2
+  config.model.steps_per_level = 8
+  config.model.hidden_channels = 64
+  config.train.steps = 2500
+  return config
+
+
+def cifar10():
+  """The paper's CIFAR-10 model: 3 levels x 32 steps, width 512."""
+  config = default()
+  config.data.dataset = "cifar10"
+  config.model.num_levels = 3
+  config.model.steps_per_level = 32
+  config.model.hidden_channels = 512
+  config.train.steps = 500_000
+  config.train.warmup_steps = 5000
+  config.train.checkpoint_every = 5000
+  config.train.log_every = 500
+  return config
+
+
+def tiny():
+  """A seconds-long smoke run: 2 levels x 1 step, width 8."""
+  config = common.tiny(default())
+  config.model.steps_per_level = 1
+  config.model.hidden_channels = 8
+  return config
+
+
+PRESETS = {"default": default, "cifar10": cifar10, "tiny": tiny}
+
+
+def get_config(preset="default"):
+  """Entry point for `ml_collections.config_flags`: `--config=<file>:<preset>`."""
+  if preset not in PRESETS:
+    raise ValueError(
+        f"Unknown preset {preset!r}; choose one of {sorted(PRESETS)}.")
+  return PRESETS[preset]()

@@ -1,0 +1,45 @@
+"""RealNVP presets (Dinh et al. 2017)."""
+
+from tfp_flows.configs import common
+
+
+def default():
+  """A CPU-sized RealNVP for 28x28 digits: 2 scales, ResNets of 2 blocks."""
+  config = common.base_config("realnvp")
+  config.model.num_scales = 2
+  config.model.hidden_channels = 64
+  config.model.num_blocks = 2
+  config.train.steps = 2500
+  return config
+
+
+def cifar10():
+  """The paper's CIFAR-10 model: 3 scales, ResNets of 8 blocks x 64 features."""
+  config = default()
+  config.data.dataset = "cifar10"
+  config.model.num_scales = 3
+  config.model.num_blocks = 8
+  config.train.steps = 500_000
+  config.train.warmup_steps = 5000
+  config.train.checkpoint_every = 5000
+  config.train.log_every = 500
+  return config
+
+
+def tiny():
+  """A seconds-long smoke run: 2 scales, width 8, 1 block."""
+  config = common.tiny(default())
+  config.model.hidden_channels = 8
+  config.model.num_blocks = 1
+  return config
+
+
+PRESETS = {"default": default, "cifar10": cifar10, "tiny": tiny}
+
+
+def get_config(preset="default"):
+  """Entry point for `ml_collections.config_flags`: `--config=<file>:<preset>`."""
+  if preset not in PRESETS:
+    raise ValueError(
+        f"Unknown preset {preset!r}; choose one of {sorted(PRESETS)}.")
+  return PRESETS[preset]()

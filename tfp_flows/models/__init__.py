@@ -1,0 +1,62 @@
+"""Models assembled from the parts, looked up by name.
+
+`build_model(config, event_shape)` reads only `config.model` and
+`config.data.n_bits`; `get_config(family, preset)` returns a preset.
+"""
+
+from tfp_flows import bijectors
+from tfp_flows import dequantization
+from tfp_flows.configs import get_config
+from tfp_flows.configs import preset_names
+from tfp_flows.models import glow
+from tfp_flows.models import realnvp
+from tfp_flows.models.flow_model import FlowModel
+from tfp_flows.models.flow_model import validate_images
+from tfp_flows.models.shapes import IncompatibleShapeError
+
+_ARCHITECTURES = {"glow": glow, "realnvp": realnvp}
+_PREPROCESSING = {"centering": bijectors.Centering,
+                  "logit": bijectors.LogitPreprocess}
+
+
+def compatible_presets(family, event_shape):
+  """Names of `family`'s presets whose architecture can take `event_shape`."""
+  names = []
+  for preset in preset_names(family):
+    try:
+      _ARCHITECTURES[family].check_event_shape(
+          get_config(family, preset).model, event_shape)
+      names.append(preset)
+    except IncompatibleShapeError:
+      pass
+  return names
+
+
+def build_model(config, event_shape) -> FlowModel:
+  """Builds (without creating weights) the model that `config` describes."""
+  family = config.model.name
+  get_config(family)  # Raises a clear error for unknown or pending families.
+  architecture = _ARCHITECTURES[family]
+  event_shape = tuple(int(d) for d in event_shape)
+  try:
+    architecture.check_event_shape(config.model, event_shape)
+  except IncompatibleShapeError as error:
+    raise IncompatibleShapeError(
+        f"{error} Presets of {family!r} that can take this shape: "
+        f"{compatible_presets(family, event_shape) or 'none'}.") from None
+  if config.model.preprocessing not in _PREPROCESSING:
+    raise ValueError(
+        f"Unknown preprocessing {config.model.preprocessing!r}; choose one "
+        f"of {sorted(_PREPROCESSING)}.")
+  n_bits = config.data.n_bits
+  return FlowModel(
+      event_shape, n_bits,
+      preprocessing=_PREPROCESSING[config.model.preprocessing](n_bits),
+      core=architecture.build_core(config.model, event_shape),
+      dequantizer=dequantization.get_dequantizer(
+          config.model.dequantization, event_shape, config.model),
+      name=family)
+
+
+__all__ = ["FlowModel", "IncompatibleShapeError", "build_model",
+           "compatible_presets", "get_config", "validate_images"]

@@ -1,0 +1,38 @@
+"""Small tf_keras building blocks shared by the conditioning networks."""
+
+import tf_keras
+import tensorflow as tf
+
+from tfp_flows.nets import initialization
+
+_INIT_EPSILON = 1e-6
+
+
+class ActNorm(tf_keras.layers.Layer):
+  """Per-channel `(x + bias) * exp(log_scale)` inside a network (Glow's NN).
+
+  Initialised from the first batch under
+  `initialization.data_dependent_init()`, like the ActNorm bijector; it is
+  not invertible-by-contract here, only a normaliser of activations.
+  """
+
+  def build(self, input_shape):
+    channels = int(input_shape[-1])
+    self.bias = self.add_weight(name="bias", shape=[channels],
+                                initializer="zeros")
+    self.log_scale = self.add_weight(name="log_scale", shape=[channels],
+                                     initializer="zeros")
+
+  def call(self, x):
+    if initialization.is_initializing():
+      mean, variance = tf.nn.moments(x, axes=[0, 1, 2])
+      self.bias.assign(-mean)
+      self.log_scale.assign(-0.5 * tf.math.log(variance + _INIT_EPSILON))
+    return (x + self.bias) * tf.exp(self.log_scale)
+
+
+def zero_conv(filters, kernel_size=3, name=None):
+  """A zero-initialised conv: a new coupling or prior starts as the identity."""
+  return tf_keras.layers.Conv2D(
+      filters, kernel_size, padding="same", kernel_initializer="zeros",
+      bias_initializer="zeros", name=name)

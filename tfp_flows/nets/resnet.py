@@ -1,0 +1,45 @@
+"""RealNVP's residual coupling network (ActNorm in place of batch norm)."""
+
+import tf_keras
+
+from tfp_flows.nets import layers
+
+
+class _ResidualBlock(tf_keras.layers.Layer):
+  """`x + conv(relu(norm(conv(relu(norm(x))))))`, pre-activation style."""
+
+  def __init__(self, channels, name=None):
+    super().__init__(name=name)
+    self.norm_a = layers.ActNorm()
+    self.conv_a = tf_keras.layers.Conv2D(channels, 3, padding="same",
+                                         use_bias=False)
+    self.norm_b = layers.ActNorm()
+    self.conv_b = tf_keras.layers.Conv2D(channels, 3, padding="same")
+
+  def call(self, x):
+    h = self.conv_a(tf_keras.activations.relu(self.norm_a(x)))
+    return x + self.conv_b(tf_keras.activations.relu(self.norm_b(h)))
+
+
+class ResNet(tf_keras.layers.Layer):
+  """3x3 conv in -> `num_blocks` residual blocks -> ReLU -> zero 3x3 conv out.
+
+  Dinh et al. (2017) use batch norm; batch statistics would make the density
+  of an image depend on its batch-mates and break replica equality, so this
+  network uses data-initialised ActNorm instead.
+  """
+
+  def __init__(self, output_channels, hidden_channels=64, num_blocks=2,
+               name=None):
+    super().__init__(name=name)
+    self.conv_in = tf_keras.layers.Conv2D(hidden_channels, 3, padding="same")
+    self.blocks = [_ResidualBlock(hidden_channels, name=f"block_{i}")
+                   for i in range(num_blocks)]
+    self.norm_out = layers.ActNorm()
+    self.out = layers.zero_conv(output_channels)
+
+  def call(self, x, training=False):
+    h = self.conv_in(x)
+    for block in self.blocks:
+      h = block(h)
+    return self.out(tf_keras.activations.relu(self.norm_out(h)))

@@ -1,0 +1,40 @@
+"""Exponential moving average (Polyak averaging) of a model's weights."""
+
+import tensorflow as tf
+
+
+class ExponentialMovingAverage(tf.Module):
+  """Shadow copies of `variables`, averaged after every applied update.
+
+  The decay warms up as `min(decay, (1 + t) / (10 + t))` (t = updates so far)
+  so the early average is not dominated by the random initial weights. Create
+  it under the distribution strategy's scope; call `update` in cross-replica
+  context (its assignments then reach every replica).
+  """
+
+  def __init__(self, variables, decay, name="ema"):
+    super().__init__(name=name)
+    self._decay = float(decay)
+    with tf.name_scope(name):
+      self.shadows = [
+          tf.Variable(v, trainable=False,
+                      name=v.name.split(":")[0].replace("/", "_"))
+          for v in variables
+      ]
+      self.num_updates = tf.Variable(0, trainable=False, dtype=tf.int64,
+                                     name="num_updates")
+
+  def decay(self):
+    t = tf.cast(self.num_updates, tf.float32)
+    return tf.minimum(self._decay, (1.0 + t) / (10.0 + t))
+
+  def update(self, variables):
+    decay = self.decay()
+    for shadow, variable in zip(self.shadows, variables):
+      shadow.assign(decay * shadow + (1.0 - decay) * variable)
+    self.num_updates.assign_add(1)
+
+  def copy_to(self, variables):
+    """Writes the averaged weights into `variables` (same order)."""
+    for shadow, variable in zip(self.shadows, variables):
+      variable.assign(shadow)

@@ -1,0 +1,20 @@
+"""Distribution strategies by name: default, mirrored, multi_worker."""
+
+import tensorflow as tf
+
+STRATEGIES = ("default", "mirrored", "multi_worker")
+
+
+def make_strategy(name):
+  """`default` (one device), `mirrored` (all local devices) or `multi_worker`.
+
+  `multi_worker` reads the cluster from the `TF_CONFIG` environment variable,
+  as `tf.distribute.MultiWorkerMirroredStrategy` does.
+  """
+  if name == "default":
+    return tf.distribute.get_strategy()
+  if name == "mirrored":
+    return tf.distribute.MirroredStrategy()
+  if name == "multi_worker":
+    return tf.distribute.MultiWorkerMirroredStrategy()
+  raise ValueError(f"Unknown strategy {name!r}; choose one of {STRATEGIES}.")

@@ -1,0 +1,49 @@
+"""What `bin/evaluate`, `bin/sample` and `bin/export` do, given a workdir."""
+
+import json
+import os
+
+from tfp_flows.training import evaluation
+from tfp_flows.training import export as export_lib
+from tfp_flows.training import images as images_lib
+from tfp_flows.training import train
+from tfp_flows.training import workdir as workdir_lib
+
+
+def evaluate_workdir(workdir, num_dequant_samples=1, max_test_images=0,
+                     batch_size=0, seed=0):
+  """Test bits/dim of the run in `workdir` (EMA weights); writes eval JSON."""
+  model = export_lib.load(workdir)
+  config = workdir_lib.read_config(workdir)
+  dataset = train.load_data(config)
+  metrics = evaluation.evaluate(
+      model, dataset, batch_size or config.eval.batch_size,
+      num_dequant_samples=num_dequant_samples, seed=seed,
+      max_images=max_test_images or None)
+  metrics["baseline_bpd"] = evaluation.per_pixel_baseline(dataset)
+  path = os.path.join(workdir, f"eval_k{num_dequant_samples}.json")
+  workdir_lib.write_json(path, metrics)
+  return metrics, path
+
+
+def sample_workdir(workdir, num_samples, temperature, seed, output=None):
+  """Writes a PNG grid of samples from the run in `workdir`."""
+  model = export_lib.load(workdir)
+  samples = model.sample(num_samples, temperature=temperature,
+                         seed=(seed, 0)).numpy()
+  path = output or os.path.join(workdir, f"samples_t{temperature:g}.png")
+  images_lib.write_png(path, images_lib.grid(
+      images_lib.to_eight_bits(samples, model.n_bits)))
+  return samples, path
+
+
+def export_workdir(workdir, export_dir=None):
+  model = export_lib.load(workdir)
+  return export_lib.export(
+      model, export_dir or os.path.join(workdir, workdir_lib.EXPORT_DIR))
+
+
+def summarize(metrics):
+  return json.dumps({k: (round(v, 4) if isinstance(v, float) else v)
+                     for k, v in metrics.items()}, sort_keys=True)
+

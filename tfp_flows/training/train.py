@@ -1,0 +1,184 @@
+"""`train_and_evaluate`: the training loop, checkpoints, evaluation, samples.
+
+The Python loop only feeds batches, logs and checkpoints; each step is one
+compiled function (`train_step.TrainStep`). Everything that could fail on bad
+input (dataset, config, checkpoint) is checked before anything is written to
+the workdir.
+"""
+
+import os
+import time
+
+from absl import logging
+import tensorflow as tf
+import tf_keras
+
+from tfp_flows import data
+from tfp_flows import models
+from tfp_flows.training import checkpointing
+from tfp_flows.training import ema as ema_lib
+from tfp_flows.training import evaluation
+from tfp_flows.training import images as images_lib
+from tfp_flows.training import schedules
+from tfp_flows.training import strategies
+from tfp_flows.training import train_step as train_step_lib
+from tfp_flows.training import workdir as workdir_lib
+
+
+def load_data(config):
+  return data.load_dataset(
+      config.data.dataset, n_bits=config.data.n_bits,
+      data_dir=config.data.data_dir or None,
+      image_size=config.data.image_size or None)
+
+
+def count_parameters(model):
+  return int(sum(v.shape.num_elements() for v in model.trainable_variables))
+
+
+class _Run:
+  """The stateful objects of one training run, created under the strategy."""
+
+  def __init__(self, config, event_shape, strategy, train_batches):
+    with strategy.scope():
+      self.model = models.build_model(config, event_shape)
+      self.model.build()
+      self.schedule = schedules.WarmupConstant(config.train.learning_rate,
+                                               config.train.warmup_steps)
+      self.optimizer = tf_keras.optimizers.Adam(self.schedule)
+      self.optimizer.build(self.model.trainable_variables)
+      self.ema = ema_lib.ExponentialMovingAverage(
+          self.model.trainable_variables, config.train.ema_decay)
+      self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
+      self.skipped = tf.Variable(0, dtype=tf.int64, trainable=False,
+                                 name="skipped_updates")
+    self.train_iterator = iter(train_batches)
+    self.checkpoint = tf.train.Checkpoint(
+        model=self.model, ema=self.ema, optimizer=self.optimizer,
+        step=self.step, skipped_updates=self.skipped,
+        data=self.train_iterator)
+
+
+def ema_model(config, event_shape, run):
+  """A single-device copy of the model holding the EMA weights."""
+  model = models.build_model(config, event_shape)
+  model.build()
+  for source, target in zip(run.model.variables, model.variables):
+    target.assign(source)
+  run.ema.copy_to(model.trainable_variables)
+  return model
+
+
+def train_and_evaluate(config, workdir, strategy_name="default",
+                       log=logging.info):
+  """Trains `config` in `workdir` (resuming if it holds a run), evaluates.
+
+  Returns the final metrics dict (also written to `workdir/metrics.json`).
+  """
+  start = time.time()
+  dataset = load_data(config)
+  event_shape = dataset.event_shape
+  workdir_lib.check_compatible(workdir, config)
+  strategy = strategies.make_strategy(strategy_name)
+  batch_size = config.train.batch_size
+  if batch_size % strategy.num_replicas_in_sync:
+    raise ValueError(
+        f"train.batch_size={batch_size} must be divisible by the "
+        f"{strategy.num_replicas_in_sync} replicas.")
+
+  run = _Run(config, event_shape, strategy,
+             dataset.train(batch_size, seed=config.train.seed))
+  checkpoint_dir = os.path.join(workdir, workdir_lib.CHECKPOINT_DIR)
+  restored = checkpointing.restore_latest(run.checkpoint, checkpoint_dir)
+  # Everything is validated: from here on the workdir is written.
+  workdir_lib.write_run(workdir, config, event_shape, dataset.name)
+  manager = tf.train.CheckpointManager(
+      run.checkpoint, checkpoint_dir, max_to_keep=config.train.max_checkpoints)
+  log(f"Model {config.model.name}: {count_parameters(run.model):,} trainable "
+      f"parameters; data {dataset.name} {event_shape}, {dataset.num_train} "
+      f"train / {dataset.num_test} test images.")
+  if restored:
+    log(f"Resumed from {restored} at step {int(run.step.numpy())}.")
+  if run.model.initialize(next(iter(dataset.train(
+      config.train.init_batch_size, seed=config.train.seed + 1)))):
+    log(f"Data-dependent initialisation on {config.train.init_batch_size} "
+        f"images.")
+
+  step_fn = train_step_lib.TrainStep(
+      run.model, run.optimizer, run.ema, strategy,
+      config.train.grad_clip_norm, jit_compile=config.train.jit_compile)
+  writer = tf.summary.create_file_writer(
+      os.path.join(workdir, workdir_lib.SUMMARY_DIR))
+  _train_loop(config, run, step_fn, manager, writer, log)
+
+  model = ema_model(config, event_shape, run)
+  metrics = evaluation.evaluate(
+      model, dataset, config.eval.batch_size,
+      num_dequant_samples=config.eval.num_dequant_samples,
+      seed=config.train.seed)
+  metrics["baseline_bpd"] = evaluation.per_pixel_baseline(dataset)
+  metrics["improvement_over_baseline_bpd"] = (
+      metrics["baseline_bpd"] - metrics["test_bpd"])
+  metrics.update(model=config.model.name, steps=int(run.step.numpy()),
+                 skipped_updates=int(run.skipped.numpy()),
+                 parameters=count_parameters(run.model),
+                 wall_time_s=round(time.time() - start, 1))
+  samples = model.sample(config.eval.num_samples,
+                         temperature=config.eval.temperature,
+                         seed=(config.train.seed, 1))
+  samples = images_lib.to_eight_bits(samples, config.data.n_bits)
+  images_lib.write_png(os.path.join(workdir, workdir_lib.SAMPLES_FILE),
+                       images_lib.grid(samples))
+  with writer.as_default(step=int(run.step.numpy())):
+    tf.summary.image("samples", samples, max_outputs=16)
+    for name in ("test_bpd", "baseline_bpd"):
+      tf.summary.scalar(f"eval/{name}", metrics[name])
+  writer.flush()
+  workdir_lib.write_metrics(workdir, metrics)
+  log(f"Test bits/dim {metrics['test_bpd']:.4f} (per-pixel baseline "
+      f"{metrics['baseline_bpd']:.4f}); wall time {metrics['wall_time_s']} s.")
+  log(f"Workdir {workdir}: checkpoints/, summaries/ (TensorBoard), "
+      f"{workdir_lib.METRICS_FILE}, {workdir_lib.SAMPLES_FILE}.")
+  return metrics
+
+
+def _train_loop(config, run, step_fn, manager, writer, log):
+  total = config.train.steps
+  window_start, window_steps, window_loss = time.time(), 0, 0.0
+  loop_start, first_step = time.time(), int(run.step.numpy())
+  while int(run.step.numpy()) < total:
+    step = int(run.step.numpy())
+    metrics = step_fn(next(run.train_iterator), (config.train.seed, step))
+    run.step.assign_add(1)
+    step += 1
+    if not bool(metrics["applied"].numpy()):
+      run.skipped.assign_add(1)
+      log(f"step {step}: non-finite loss or gradient; update skipped "
+          f"({int(run.skipped.numpy())} so far).")
+    else:
+      window_loss += float(metrics["loss_bpd"].numpy())
+      window_steps += 1
+    if step % config.train.log_every == 0 or step == total:
+      elapsed = time.time() - window_start
+      images_per_s = (window_steps * config.train.batch_size
+                      / max(elapsed, 1e-9))
+      done = step - first_step
+      eta = (time.time() - loop_start) / max(done, 1) * (total - step)
+      loss = window_loss / max(window_steps, 1)
+      log(f"step {step}/{total} | loss {loss:.4f} bits/dim | "
+          f"{images_per_s:.1f} images/s | ETA {_duration(eta)}")
+      with writer.as_default(step=step):
+        tf.summary.scalar("train/loss_bpd", loss)
+        tf.summary.scalar("train/learning_rate",
+                          run.schedule(run.optimizer.iterations))
+        tf.summary.scalar("train/grad_norm", metrics["grad_norm"])
+        tf.summary.scalar("train/images_per_s", images_per_s)
+        tf.summary.scalar("train/skipped_updates", run.skipped)
+      window_start, window_steps, window_loss = time.time(), 0, 0.0
+    if step % config.train.checkpoint_every == 0 or step == total:
+      manager.save(checkpoint_number=step)
+
+
+def _duration(seconds):
+  minutes, seconds = divmod(int(seconds), 60)
+  return f"{minutes}m{seconds:02d}s"

@@ -1,0 +1,98 @@
+"""The compiled training step: gradients per replica, one decision to apply.
+
+Each replica takes its slice of the GLOBAL batch and of noise drawn once for
+the global batch, so R replicas compute exactly what one replica would (up to
+summation order). Gradients are all-reduced in replica context; whether to
+apply them (all finite) is then decided once in cross-replica context, so a
+non-finite loss or gradient on any replica skips the whole update everywhere:
+weights, optimizer slots, the optimizer's iteration count and the EMA stay
+unchanged.
+"""
+
+import math
+
+import tensorflow as tf
+
+
+class TrainStep:
+  """`step(images, seed) -> metrics` for a model, optimizer and EMA.
+
+  Args:
+    model: a `FlowModel`.
+    optimizer: a tf_keras optimizer, created under `strategy.scope()`.
+    ema: an `ExponentialMovingAverage` of `model.trainable_variables`.
+    strategy: the `tf.distribute.Strategy` the variables live in.
+    grad_clip_norm: clip the global gradient norm to this value.
+    jit_compile: compile with XLA (single-device strategies only).
+  """
+
+  def __init__(self, model, optimizer, ema, strategy, grad_clip_norm,
+               jit_compile=False):
+    self._model = model
+    self._optimizer = optimizer
+    self._ema = ema
+    self._strategy = strategy
+    self._clip = float(grad_clip_norm)
+    self._bits_per_nat = 1.0 / (model.num_dims * math.log(2.0))
+    multi_device = strategy.num_replicas_in_sync > 1 or isinstance(
+        strategy, (tf.distribute.MirroredStrategy,
+                   tf.distribute.MultiWorkerMirroredStrategy))
+    self.jit_compile = bool(jit_compile) and not multi_device
+    self._compiled = tf.function(self._step, jit_compile=self.jit_compile)
+
+  def __call__(self, images, seed):
+    """Runs one step on a global uint8 batch; `seed` is a stateless seed."""
+    return self._compiled(images, tf.convert_to_tensor(seed, tf.int64))
+
+  def _step(self, images, seed):
+    noise = self._model.dequantizer.sample_noise(tf.shape(images), seed)
+    loss, grads = self._strategy.run(self._replica_gradients,
+                                     args=(images, noise))
+    # Both are all-reduced: every replica holds the same values.
+    loss_value = self._strategy.experimental_local_results(loss)[0]
+    local_grads = self._strategy.experimental_local_results(grads)[0]
+    grad_norm = tf.linalg.global_norm(local_grads)
+    finite = tf.math.is_finite(loss_value) & tf.math.is_finite(grad_norm)
+
+    def apply():
+      self._strategy.run(self._replica_apply, args=(grads,))
+      self._ema.update(self._model.trainable_variables)
+      return tf.constant(True)
+
+    applied = tf.cond(finite, apply, lambda: tf.constant(False))
+    return {"loss_bpd": loss_value, "grad_norm": grad_norm,
+            "applied": applied}
+
+  def _replica_gradients(self, images, noise):
+    context = tf.distribute.get_replica_context()
+    replicas = context.num_replicas_in_sync
+    local_images = _replica_slice(images, context)
+    local_noise = _replica_slice(noise, context)
+    global_batch = tf.cast(tf.shape(images)[0], tf.float32)
+    variables = self._model.trainable_variables
+    with tf.GradientTape() as tape:
+      log_prob = self._model.log_prob_with_noise(local_images, local_noise,
+                                                 training=True)
+      # Summed over replicas this is the global mean loss in bits/dim.
+      loss = -tf.reduce_sum(log_prob) * self._bits_per_nat / global_batch
+    grads = tape.gradient(loss, variables)
+    if replicas > 1:
+      loss, grads = context.all_reduce(tf.distribute.ReduceOp.SUM,
+                                       (loss, grads))
+    return loss, grads
+
+  def _replica_apply(self, grads):
+    grads, _ = tf.clip_by_global_norm(grads, self._clip)
+    self._optimizer.apply_gradients(
+        zip(grads, self._model.trainable_variables),
+        experimental_aggregate_gradients=False)
+
+
+def _replica_slice(tensor, context):
+  replicas = context.num_replicas_in_sync
+  if replicas == 1:
+    return tensor
+  shape = tf.shape(tensor)
+  split = tf.reshape(tensor, tf.concat([[replicas, shape[0] // replicas],
+                                        shape[1:]], 0))
+  return tf.gather(split, context.replica_id_in_sync_group)
