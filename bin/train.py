@@ -37,9 +37,9 @@ def main(argv):
   del argv
   config = cli.apply_overrides(FLAGS.config, FLAGS.steps, FLAGS.dataset,
                                FLAGS.data_dir)
-  workdir = cli.workdir_for(FLAGS.workdir, config)
+  workdir = cli.workdir_for(FLAGS.workdir, config, log=cli.log)
   cli.exit_on_user_error(train.train_and_evaluate, config, workdir,
-                         FLAGS.strategy, log=print)
+                         FLAGS.strategy, log=cli.log)
 
 
 if __name__ == "__main__":

@@ -12,6 +12,11 @@ from tfp_flows.training import workdir as workdir_lib
 _CONFIG_FLAG = "--config"
 
 
+def log(message):
+  """Progress for people watching a terminal or a CI log: unbuffered."""
+  print(message, flush=True)
+
+
 def user_path(path):
   """Resolves `path` as the user meant it (relative to where they ran bazel)."""
   if not path:
@@ -29,7 +34,7 @@ def preset_file(family):
   return os.path.join(os.path.dirname(configs.__file__), f"{family}.py")
 
 
-def rewrite_config_args(argv, log=print):
+def rewrite_config_args(argv, log=log):
   """Prepares argv for `config_flags`: `--model` default, user-relative paths.
 
   Without `--config`, `--model=NAME` (default glow) selects NAME's default
@@ -66,7 +71,7 @@ def apply_overrides(config, steps=None, dataset=None, data_dir=None):
   return config
 
 
-def workdir_for(workdir, config, log=print):
+def workdir_for(workdir, config, log=log):
   if workdir:
     return user_path(workdir)
   path = workdir_lib.default_workdir(config.model.name)

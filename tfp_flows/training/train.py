@@ -76,6 +76,8 @@ def train_and_evaluate(config, workdir, strategy_name="default",
   Returns the final metrics dict (also written to `workdir/metrics.json`).
   """
   start = time.time()
+  # Weight initialisers draw from the global seed: a run is reproducible.
+  tf_keras.utils.set_random_seed(config.train.seed)
   dataset = load_data(config)
   event_shape = dataset.event_shape
   workdir_lib.check_compatible(workdir, config)
