@@ -159,7 +159,7 @@ class LearningTest(tf.test.TestCase):
                                 tf.distribute.get_strategy(), 100.0)
     before = [v.numpy().copy() for v in model.trainable_variables]
     losses = [float(step(images, (0, i))["loss_bpd"]) for i in range(30)]
-    # Measured: about 8.28 -> 6.9 bits/dim in 30 steps.
+    # Measured: 8.22 -> 6.54 bits/dim (mean of the last 5) in 30 steps.
     self.assertLess(np.mean(losses[-5:]), losses[0] - 0.5, losses)
     unchanged = [v.name for v, b in zip(model.trainable_variables, before)
                  if np.array_equal(v.numpy(), b)]

@@ -4,12 +4,20 @@ from tfp_flows.configs import common
 
 
 def default():
-  """A CPU-sized Glow for 28x28 digits: 2 levels x 8 steps, width 64."""
+  """A CPU-sized Glow for 28x28 digits: 2 levels x 8 steps, width 48.
+
+  Flow++'s logit preprocessing: on digits it learned faster than Glow's
+  centring in our runs.
+  """
   config = common.base_config("glow")
+  config.model.preprocessing = "logit"
   config.model.num_levels = 2
   config.model.steps_per_level = 8
-  config.model.hidden_channels = 64
-  config.train.steps = 2500
+  config.model.hidden_channels = 48
+  config.train.batch_size = 32
+  config.train.learning_rate = 2e-3
+  config.train.steps = 4000
+  config.train.log_every = 250
   return config
 
 
@@ -17,6 +25,9 @@ def cifar10():
   """The paper's CIFAR-10 model: 3 levels x 32 steps, width 512."""
   config = default()
   config.data.dataset = "cifar10"
+  config.model.preprocessing = "centering"
+  config.train.batch_size = 64
+  config.train.learning_rate = 1e-3
   config.model.num_levels = 3
   config.model.steps_per_level = 32
   config.model.hidden_channels = 512

@@ -4,12 +4,16 @@ from tfp_flows.configs import common
 
 
 def default():
-  """A CPU-sized RealNVP for 28x28 digits: 2 scales, ResNets of 2 blocks."""
+  """A CPU-sized RealNVP for 28x28 digits: 2 scales, ResNets of 1 block x 32."""
   config = common.base_config("realnvp")
+  config.model.preprocessing = "logit"
   config.model.num_scales = 2
-  config.model.hidden_channels = 64
-  config.model.num_blocks = 2
-  config.train.steps = 2500
+  config.model.hidden_channels = 32
+  config.model.num_blocks = 1
+  config.train.batch_size = 32
+  config.train.learning_rate = 2e-3
+  config.train.steps = 3000
+  config.train.log_every = 250
   return config
 
 
@@ -17,7 +21,11 @@ def cifar10():
   """The paper's CIFAR-10 model: 3 scales, ResNets of 8 blocks x 64 features."""
   config = default()
   config.data.dataset = "cifar10"
+  config.model.preprocessing = "logit"
+  config.train.batch_size = 64
+  config.train.learning_rate = 1e-3
   config.model.num_scales = 3
+  config.model.hidden_channels = 64
   config.model.num_blocks = 8
   config.train.steps = 500_000
   config.train.warmup_steps = 5000

@@ -54,7 +54,7 @@ def rewrite_config_args(argv, log=log):
   path, _, preset = config.partition(":")
   candidate = user_path(path)
   if not os.path.isabs(path) and os.path.exists(candidate):
-    argv = [a for a in argv if not _is_flag(a, _CONFIG_FLAG)]
+    argv = _without_flag(argv, _CONFIG_FLAG)
     argv.insert(1, f"{_CONFIG_FLAG}={candidate}" +
                 (f":{preset}" if preset else ""))
   return argv
@@ -86,8 +86,17 @@ def _dataset_spec(spec):
   return spec
 
 
-def _is_flag(arg, name):
-  return arg == name or arg.startswith(name + "=")
+def _without_flag(argv, name):
+  """`argv` without `name=value` or `name value`."""
+  kept, skip_value = [], False
+  for arg in argv:
+    if skip_value:
+      skip_value = False
+    elif arg == name:
+      skip_value = True
+    elif not arg.startswith(name + "="):
+      kept.append(arg)
+  return kept
 
 
 def _flag_value(argv, name):

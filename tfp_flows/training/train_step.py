@@ -39,13 +39,19 @@ class TrainStep:
                    tf.distribute.MultiWorkerMirroredStrategy))
     self.jit_compile = bool(jit_compile) and not multi_device
     self._compiled = tf.function(self._step, jit_compile=self.jit_compile)
+    # XLA draws a different stream from the same stateless seed, so the noise
+    # is drawn outside the compiled step: a run is then the same with or
+    # without XLA and on any number of replicas.
+    self._sample_noise = tf.function(model.dequantizer.sample_noise)
 
   def __call__(self, images, seed):
     """Runs one step on a global uint8 batch; `seed` is a stateless seed."""
-    return self._compiled(images, tf.convert_to_tensor(seed, tf.int64))
+    images = tf.convert_to_tensor(images)
+    noise = self._sample_noise(tf.shape(images),
+                               tf.convert_to_tensor(seed, tf.int64))
+    return self._compiled(images, noise)
 
-  def _step(self, images, seed):
-    noise = self._model.dequantizer.sample_noise(tf.shape(images), seed)
+  def _step(self, images, noise):
     loss, grads = self._strategy.run(self._replica_gradients,
                                      args=(images, noise))
     # Both are all-reduced: every replica holds the same values.
