@@ -22,10 +22,23 @@ def random_images(shape, n_bits=8, seed=0):
 
 
 def initialized_and_perturbed(test, model, seed=0):
-  """Data-initialises, then perturbs every weight so nothing is an identity."""
+  """Data-initialises, then moves every weight still at zero by N(0, 0.1^2).
+
+  Zero-initialised output convolutions, priors and LU triangles would make
+  the whole model an identity-like map. Weights with random or data-derived
+  values keep them: perturbing those as well (as the per-bijector tests do)
+  made a random RealNVP, ten stacked exp(tanh(.)) scales behind the logit
+  preprocessing, so badly conditioned that its float32 round trip was off by
+  several pixel bins, a property of the random network, not of the code.
+  """
   model.initialize(random_images((16,) + model.event_shape, seed=seed))
-  bijector_test_util.perturb_all_variables(test, model.normalizing_flow,
-                                           seed=seed + 1)
+  rng = np.random.default_rng(seed + 1)
+  zero = [v for v in model.trainable_variables
+          if not np.any(v.numpy())]
+  test.assertNotEmpty(zero)
+  for v in zero:
+    v.assign(bijector_test_util.PERTURBATION_SCALE *
+             rng.normal(size=v.shape).astype(np.float32))
   return model
 
 
