@@ -6,21 +6,16 @@ configured before TensorFlow creates its devices, hence at import time.
 
 import numpy as np
 import tensorflow as tf
-import tf_keras
 
+from tests.training import tiny_run
 from tfp_flows import data
-from tfp_flows import models
-from tfp_flows.training import ema as ema_lib
-from tfp_flows.training import train_step
 
 _CPUS = tf.config.list_physical_devices("CPU")
 tf.config.set_logical_device_configuration(
     _CPUS[0], [tf.config.LogicalDeviceConfiguration()] * 2)
 
-_EVENT_SHAPE = (28, 28, 1)
 _GLOBAL_BATCH = 8
 _STEPS = 3
-_CLIP = 100.0
 
 
 def _batches():
@@ -36,32 +31,6 @@ def _batches():
   init = next(iter(dataset.train(16, seed=1))).numpy()
   train = next(iter(dataset.train(_GLOBAL_BATCH, seed=0))).numpy()
   return init, train
-
-
-class _Run:
-  """Model, optimizer, EMA and step, created under `strategy`'s scope."""
-
-  def __init__(self, strategy, init_images):
-    self.strategy = strategy
-    config = models.get_config("glow", "tiny")
-    with strategy.scope():
-      # Same Keras seed before each build: both runs start identical.
-      tf_keras.utils.set_random_seed(0)
-      self.model = models.build_model(config, _EVENT_SHAPE)
-      self.model.build()
-      # Outside strategy.run, once: every replica receives the same values.
-      self.model.initialize(init_images)
-      self.optimizer = tf_keras.optimizers.Adam(1e-3)
-      self.optimizer.build(self.model.trainable_variables)
-      self.ema = ema_lib.ExponentialMovingAverage(
-          self.model.trainable_variables, config.train.ema_decay)
-    self.step = train_step.TrainStep(self.model, self.optimizer, self.ema,
-                                     strategy, _CLIP, jit_compile=False)
-
-  def all_variables(self):
-    """Weights, EMA shadows and optimizer state (slots and iterations)."""
-    return (list(self.model.variables) + list(self.ema.variables)
-            + list(self.optimizer.variables()))
 
 
 def _values(variables):
@@ -89,8 +58,8 @@ class DistributedTest(tf.test.TestCase):
           err_msg=f"{when}: replicas disagree on {v.name}")
 
   def test_two_replicas_match_one(self):
-    single = _Run(tf.distribute.get_strategy(), self.init_images)
-    mirrored = _Run(self._mirrored(), self.init_images)
+    single = tiny_run.TinyRun(self.init_images)
+    mirrored = tiny_run.TinyRun(self.init_images, self._mirrored())
     self.assertEqual(mirrored.strategy.num_replicas_in_sync, 2)
     self.assertFalse(mirrored.step.jit_compile)
 
@@ -138,7 +107,7 @@ class DistributedTest(tf.test.TestCase):
     self.assertGreater(moved, 1e-3)
 
   def test_nan_batch_skips_the_update_on_every_replica(self):
-    mirrored = _Run(self._mirrored(), self.init_images)
+    mirrored = tiny_run.TinyRun(self.init_images, self._mirrored())
     batch = tf.constant(self.images)
     # One ordinary step first so the optimizer slots and EMA are non-trivial.
     self.assertTrue(bool(mirrored.step(batch, seed=(0, 0))["applied"].numpy()))
@@ -159,9 +128,7 @@ class DistributedTest(tf.test.TestCase):
 
     dequantizer.sample_noise = nan_noise
     try:
-      nan_step = train_step.TrainStep(
-          mirrored.model, mirrored.optimizer, mirrored.ema,
-          mirrored.strategy, _CLIP, jit_compile=False)
+      nan_step = mirrored.make_step()
       out = nan_step(batch, seed=(0, 1))
     finally:
       dequantizer.sample_noise = original

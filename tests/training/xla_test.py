@@ -2,36 +2,12 @@
 
 import numpy as np
 import tensorflow as tf
-import tf_keras
 
 from tests.models import model_test_util
+from tests.training import tiny_run
 from tfp_flows import data
-from tfp_flows import models
-from tfp_flows.training import ema as ema_lib
-from tfp_flows.training import train_step
 
-_EVENT_SHAPE = (28, 28, 1)
 _STEPS = 2
-
-
-class _Run:
-  """A tiny Glow with Adam, EMA and a TrainStep on the default strategy."""
-
-  def __init__(self, init_images, jit_compile):
-    config = models.get_config("glow", "tiny")
-    strategy = tf.distribute.get_strategy()
-    with strategy.scope():
-      tf_keras.utils.set_random_seed(0)  # Both runs start identical.
-      self.model = models.build_model(config, _EVENT_SHAPE)
-      self.model.build()
-      self.model.initialize(init_images)
-      self.optimizer = tf_keras.optimizers.Adam(1e-3)
-      self.optimizer.build(self.model.trainable_variables)
-      self.ema = ema_lib.ExponentialMovingAverage(
-          self.model.trainable_variables, config.train.ema_decay)
-    self.step = train_step.TrainStep(
-        self.model, self.optimizer, self.ema, strategy,
-        config.train.grad_clip_norm, jit_compile=jit_compile)
 
 
 class XlaTest(tf.test.TestCase):
@@ -51,8 +27,8 @@ class XlaTest(tf.test.TestCase):
     # XLA draws a different stream from a stateless seed than TF's kernels;
     # TrainStep draws the noise outside the compiled part, so both runs see
     # the same noise and this compares the compiled maths only.
-    plain = _Run(self.init_images, jit_compile=False)
-    compiled = _Run(self.init_images, jit_compile=True)
+    plain = tiny_run.TinyRun(self.init_images, jit_compile=False)
+    compiled = tiny_run.TinyRun(self.init_images, jit_compile=True)
     self.assertTrue(compiled.step.jit_compile)
     self.assertFalse(plain.step.jit_compile)
     for a, b in zip(plain.model.variables, compiled.model.variables):
@@ -86,7 +62,7 @@ class XlaTest(tf.test.TestCase):
     self.assertGreater(moved, 1e-3)
 
   def test_compiled_log_prob_with_noise_matches_eager(self):
-    model = model_test_util.tiny_model("glow", _EVENT_SHAPE)
+    model = model_test_util.tiny_model("glow", tiny_run.EVENT_SHAPE)
     model_test_util.initialized_and_perturbed(self, model, seed=0)
     noise = model.dequantizer.sample_noise(self.images.shape, (5, 6))
 
