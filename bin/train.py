@@ -1,6 +1,6 @@
 """Trains a flow: `bazel run //bin:train -- --model=glow`.
 
-Flags: --model (glow | realnvp), --config=configs/glow.py:cifar10 and
+Flags: --model (glow | realnvp | flowpp), --config=configs/glow.py:cifar10 and
 --config.section.key=value overrides, --steps, --dataset, --data_dir,
 --workdir, --strategy (default | mirrored | multi_worker).
 """
@@ -19,8 +19,8 @@ from tfp_flows.training import cli
 from tfp_flows.training import strategies
 from tfp_flows.training import train
 
-flags.DEFINE_string("model", None, "Model family: glow or realnvp "
-                    "(flowpp and macow are not implemented yet).")
+flags.DEFINE_string("model", None, "Model family: glow, realnvp or flowpp "
+                    "(macow is not implemented yet).")
 config_flags.DEFINE_config_file("config", None, "Config file and preset.")
 flags.DEFINE_string("workdir", None, "Run folder (default: per model).")
 flags.DEFINE_integer("steps", None, "Overrides config.train.steps.")

@@ -1,4 +1,4 @@
-"""End-to-end tests of Glow and RealNVP as distributions over integer images."""
+"""End-to-end tests of every model family as a distribution over images."""
 
 from absl.testing import parameterized
 import numpy as np
@@ -10,7 +10,7 @@ from tests import bijector_test_util as bijector_util
 from tests.models import model_test_util as util
 from tfp_flows import models
 
-FAMILIES = ("glow", "realnvp")
+FAMILIES = ("glow", "realnvp", "flowpp")
 
 
 class FlowModelTest(tf.test.TestCase, parameterized.TestCase):
@@ -41,10 +41,12 @@ class FlowModelTest(tf.test.TestCase, parameterized.TestCase):
     images = util.random_images((2, 4, 4, 1), seed=5)
     noise = model.dequantizer.sample_noise(images.shape, (1, 2))
     expected = model.log_prob_with_noise(images, noise)
-    y = bijector_util.fresh(images.astype(np.float32) + np.asarray(noise))
+    # log p(x) >= log p_continuous(x + u) - log q(u | x); q = 1 if uniform.
+    y, log_q = model.dequantizer.dequantize_with_noise(images, noise)
     distribution = model.continuous_distribution()
     self.assertIn("TransformedDistribution", type(distribution).__name__)
-    self.assertAllClose(distribution.log_prob(y), expected, rtol=1e-4)
+    self.assertAllClose(distribution.log_prob(bijector_util.fresh(y)) - log_q,
+                        expected, rtol=1e-4)
     self.assertAllClose(model.log_prob(images, seed=(1, 2)), expected)
 
   @parameterized.parameters(*FAMILIES)
@@ -85,7 +87,8 @@ class FlowModelTest(tf.test.TestCase, parameterized.TestCase):
   @parameterized.parameters(*FAMILIES)
   def test_trainable_variables_are_complete(self, family):
     model = util.tiny_model(family)
-    flow_variables = {id(v) for v in model.normalizing_flow.trainable_variables}
+    flow_variables = {id(v) for v in model.normalizing_flow.trainable_variables
+                      + model.dequantizer.trainable_variables}
     model_variables = {id(v) for v in model.trainable_variables}
     self.assertEqual(flow_variables, model_variables)
     layer_variables = {id(v) for layer in util.conv_layers(model)
@@ -150,8 +153,8 @@ class BadInputTest(tf.test.TestCase):
       models.get_config("nice")
     with self.assertRaisesRegex(ValueError, "Unknown preset 'huge'.*tiny"):
       models.get_config("glow", "huge")
-    with self.assertRaisesRegex(NotImplementedError, "Flow\\+\\+.*issue #3"):
-      models.get_config("flowpp")
+    with self.assertRaisesRegex(NotImplementedError, "MaCow"):
+      models.get_config("macow")
 
 
 if __name__ == "__main__":

@@ -47,8 +47,8 @@ class RewriteConfigArgsTest(tf.test.TestCase):
     self.assertNotIn("mine.py:big", argv)
 
   def test_pending_and_unknown_models(self):
-    with self.assertRaisesRegex(NotImplementedError, "Flow\\+\\+"):
-      cli.rewrite_config_args(["train", "--model=flowpp"], log=print)
+    with self.assertRaisesRegex(NotImplementedError, "MaCow"):
+      cli.rewrite_config_args(["train", "--model=macow"], log=print)
     with self.assertRaisesRegex(ValueError, "Unknown model 'vae'"):
       cli.rewrite_config_args(["train", "--model", "vae"], log=print)
 

@@ -5,6 +5,7 @@ import subprocess
 import sys
 import textwrap
 
+from absl.testing import parameterized
 import numpy as np
 import tensorflow as tf
 
@@ -95,11 +96,11 @@ def _child_env():
   return env
 
 
-class ExportTest(tf.test.TestCase):
+class ExportTest(tf.test.TestCase, parameterized.TestCase):
 
-  def _trained_looking_model(self):
+  def _trained_looking_model(self, family):
     dataset = data.load_dataset("embedded")
-    model = models.build_model(models.get_config("glow", "tiny"), _EVENT_SHAPE)
+    model = models.build_model(models.get_config(family, "tiny"), _EVENT_SHAPE)
     model.build()
     model.initialize(next(iter(dataset.train(16, seed=1))))
     # Away from the zero-initialised identity couplings and zero priors.
@@ -108,8 +109,10 @@ class ExportTest(tf.test.TestCase):
     images = next(iter(dataset.test(8))).numpy()
     return model, images
 
-  def test_saved_model_serves_without_the_library(self):
-    model, images = self._trained_looking_model()
+  # Flow++'s sampling runs the mixture-CDF root search inside the SavedModel.
+  @parameterized.parameters("glow", "flowpp")
+  def test_saved_model_serves_without_the_library(self, family):
+    model, images = self._trained_looking_model(family)
     images_3, images_5 = images[:3], images[3:8]
     tmp = self.create_tempdir().full_path
     export_dir = export.export(model, os.path.join(tmp, "exported"))

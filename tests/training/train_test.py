@@ -4,6 +4,7 @@ import hashlib
 import json
 import os
 
+from absl.testing import parameterized
 import numpy as np
 import tensorflow as tf
 
@@ -140,16 +141,19 @@ class BadInputTest(tf.test.TestCase):
     self.assertFalse(os.path.exists(self.workdir))
 
 
-class LearningTest(tf.test.TestCase):
+class LearningTest(tf.test.TestCase, parameterized.TestCase):
 
-  def test_loss_falls_and_every_variable_changes(self):
+  # Measured (30 steps, mean of the last 5 vs the first): glow 8.22 -> 6.54;
+  # flowpp, variational dequantization, 3.52 -> 2.81 bits/dim.
+  @parameterized.parameters("glow", "flowpp")
+  def test_loss_falls_and_every_variable_changes(self, family):
     from tfp_flows.training import ema as ema_lib  # pylint: disable=g-import-not-at-top
     from tfp_flows.training import train_step  # pylint: disable=g-import-not-at-top
     import tf_keras  # pylint: disable=g-import-not-at-top
     tf_keras.utils.set_random_seed(0)
     images = next(iter(tfp_flows.data.load_dataset("embedded").train(
         16, seed=0)))
-    model = models.build_model(_tiny_config(), (28, 28, 1))
+    model = models.build_model(_tiny_config(family=family), (28, 28, 1))
     model.build()
     model.initialize(images)
     optimizer = tf_keras.optimizers.Adam(1e-2)
@@ -159,11 +163,13 @@ class LearningTest(tf.test.TestCase):
                                 tf.distribute.get_strategy(), 100.0)
     before = [v.numpy().copy() for v in model.trainable_variables]
     losses = [float(step(images, (0, i))["loss_bpd"]) for i in range(30)]
-    # Measured: 8.22 -> 6.54 bits/dim (mean of the last 5) in 30 steps.
     self.assertLess(np.mean(losses[-5:]), losses[0] - 0.5, losses)
+    # (A 1x1 conv on one channel has empty LU triangles: nothing to change.)
     unchanged = [v.name for v, b in zip(model.trainable_variables, before)
-                 if np.array_equal(v.numpy(), b)]
+                 if b.size and np.array_equal(v.numpy(), b)]
     self.assertEmpty(unchanged)
+    if family == "flowpp":
+      self.assertNotEmpty(model.dequantizer.trainable_variables)
 
 
 if __name__ == "__main__":

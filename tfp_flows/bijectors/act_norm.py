@@ -48,12 +48,12 @@ class ActNorm(flow_bijector.FlowBijector):
     self.bias.assign(-mean)
     self.log_scale.assign(-0.5 * tf.math.log(variance + _INIT_EPSILON))
 
-  def _forward_and_log_det(self, x, training):
+  def _forward_and_log_det(self, x, training, context=None):
     if initialization.is_initializing():
       self._initialize_from(x)
     y = (x + self.bias) * tf.exp(self.log_scale)
     return y, tf.fill(tf.shape(x)[:1], self._log_det())
 
-  def _inverse_and_log_det(self, y, training):
+  def _inverse_and_log_det(self, y, training, context=None):
     x = y * tf.exp(-self.log_scale) - self.bias
     return x, tf.fill(tf.shape(y)[:1], -self._log_det())

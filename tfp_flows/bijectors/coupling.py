@@ -23,8 +23,11 @@ class Coupling(flow_bijector.FlowBijector):
       `'checkerboard'`); `swap` exchanges the halves.
     network_fn: builds the conditioning network, called as
       `network_fn(output_channels)`; the result is a `tf_keras` layer called as
-      `network(inputs, training=...)` returning `[N, h, w, output_channels]`.
-      The coupling owns it, so `trainable_variables` include its weights.
+      `network(inputs, training=...)` returning `[N, h, w, output_channels]`,
+      or `network(inputs, context=..., training=...)` when the coupling is
+      given a `context` (a conditional coupling, as in Flow++'s
+      dequantization flow). The coupling owns it, so `trainable_variables`
+      include its weights.
     transform: the elementwise map (default Glow's affine).
   """
 
@@ -49,24 +52,28 @@ class Coupling(flow_bijector.FlowBijector):
   def transform(self):
     return self._transform
 
-  def _params(self, x_cond, training):
-    h = self.network(self._partition.network_input(x_cond), training=training)
+  def _params(self, x_cond, training, context):
+    inputs = self._partition.network_input(x_cond)
+    if context is None:
+      h = self.network(inputs, training=training)
+    else:
+      h = self.network(inputs, context=context, training=training)
     h = self._partition.params_for_change(h)
     shape = tf.shape(h)
     return tf.reshape(h, tf.concat(
         [shape[:-1], [self._change_channels, self._transform.params_per_dim]],
         0))
 
-  def _forward_and_log_det(self, x, training):
+  def _forward_and_log_det(self, x, training, context=None):
     x_cond, x_change = self._partition.split(x)
     y_change, log_det = self._transform.forward(
-        x_change, self._params(x_cond, training))
+        x_change, self._params(x_cond, training, context))
     return (self._partition.merge(x_cond, y_change),
             tf.reduce_sum(log_det, axis=[1, 2, 3]))
 
-  def _inverse_and_log_det(self, y, training):
+  def _inverse_and_log_det(self, y, training, context=None):
     y_cond, y_change = self._partition.split(y)
     x_change, log_det = self._transform.inverse(
-        y_change, self._params(y_cond, training))
+        y_change, self._params(y_cond, training, context))
     return (self._partition.merge(y_cond, x_change),
             tf.reduce_sum(log_det, axis=[1, 2, 3]))

@@ -60,23 +60,23 @@ class FactorOut(flow_bijector.FlowBijector):
     h = self.prior_network(z_stay, training=training)
     return h[..., :self._leave], h[..., self._leave:]
 
-  def _forward_and_log_det(self, x, training):
+  def _forward_and_log_det(self, x, training, context=None):
     z_stay, z_leave = x[..., :self._stay], x[..., self._stay:]
     mean, log_scale = self._prior(z_stay, training)
     eps = (z_leave - mean) * tf.exp(-log_scale)
     log_det = -tf.reduce_sum(log_scale, axis=[1, 2, 3])
     if self._inner is not None:
       z_stay, inner_log_det = self._inner.forward_and_log_det(
-          z_stay, training=training)
+          z_stay, training=training, context=context)
       log_det += inner_log_det
     return tf.concat([z_stay, eps], axis=-1), log_det
 
-  def _inverse_and_log_det(self, y, training):
+  def _inverse_and_log_det(self, y, training, context=None):
     z_stay, eps = y[..., :self._stay], y[..., self._stay:]
     log_det = tf.zeros(tf.shape(y)[:1], y.dtype)
     if self._inner is not None:
       z_stay, log_det = self._inner.inverse_and_log_det(
-          z_stay, training=training)
+          z_stay, training=training, context=context)
     mean, log_scale = self._prior(z_stay, training)
     z_leave = mean + tf.exp(log_scale) * eps
     log_det += tf.reduce_sum(log_scale, axis=[1, 2, 3])

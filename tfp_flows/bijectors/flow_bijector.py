@@ -5,11 +5,15 @@ so a coupling layer's conditioning network runs twice whenever both are
 needed (e.g. inside `TransformedDistribution.log_prob`). Every bijector in
 this package instead implements one fused method per direction,
 
-    _forward_and_log_det(x, training) -> (y, log|det dy/dx|)
-    _inverse_and_log_det(y, training) -> (x, log|det dx/dy|)
+    _forward_and_log_det(x, training, context) -> (y, log|det dy/dx|)
+    _inverse_and_log_det(y, training, context) -> (x, log|det dx/dy|)
 
 on rank-4 batches `[N, H, W, C]`, and the standard TFP methods are thin
-wrappers over them. Models call the public fused methods directly, so each
+wrappers over them. `context` is an optional conditioning tensor `[N, h, w,
+c]` (Flow++'s dequantization flow is conditioned on the image); composite
+bijectors pass it to their parts, couplings to their networks, and the rest
+ignore it. Through the TFP API it is a keyword, as for TFP's own conditional
+bijectors: `bijector.forward(x, context=c)`. Models call the public fused methods directly, so each
 network runs once per pass; users composing these bijectors with plain TFP
 (`tfb.Chain`, `tfb.Invert`, `tfd.TransformedDistribution`) get the usual API.
 
@@ -49,48 +53,53 @@ class FlowBijector(tfb.Bijector):
     # Parameters are variables and layers, never batched: batch shape is [].
     return dict()
 
-  def forward_and_log_det(self, x, training=False):
+  def forward_and_log_det(self, x, training=False, context=None):
     """Returns `(forward(x), forward_log_det_jacobian(x))` in one pass."""
     with tf.name_scope(self.name):
-      return _over_flat_batch(self._forward_and_log_det, x, training)
+      return _over_flat_batch(self._forward_and_log_det, x, training, context)
 
-  def inverse_and_log_det(self, y, training=False):
+  def inverse_and_log_det(self, y, training=False, context=None):
     """Returns `(inverse(y), inverse_log_det_jacobian(y))` in one pass."""
     with tf.name_scope(self.name):
-      return _over_flat_batch(self._inverse_and_log_det, y, training)
+      return _over_flat_batch(self._inverse_and_log_det, y, training, context)
 
-  def _forward_and_log_det(self, x, training):
+  def _forward_and_log_det(self, x, training, context=None):
     raise NotImplementedError
 
-  def _inverse_and_log_det(self, y, training):
+  def _inverse_and_log_det(self, y, training, context=None):
     raise NotImplementedError
 
-  def _forward(self, x):
-    return _over_flat_batch(self._forward_and_log_det, x, False)[0]
+  def _forward(self, x, context=None):
+    return _over_flat_batch(self._forward_and_log_det, x, False, context)[0]
 
-  def _inverse(self, y):
-    return _over_flat_batch(self._inverse_and_log_det, y, False)[0]
+  def _inverse(self, y, context=None):
+    return _over_flat_batch(self._inverse_and_log_det, y, False, context)[0]
 
-  def _forward_log_det_jacobian(self, x):
-    return _over_flat_batch(self._forward_and_log_det, x, False)[1]
+  def _forward_log_det_jacobian(self, x, context=None):
+    return _over_flat_batch(self._forward_and_log_det, x, False, context)[1]
 
-  def _inverse_log_det_jacobian(self, y):
-    return _over_flat_batch(self._inverse_and_log_det, y, False)[1]
+  def _inverse_log_det_jacobian(self, y, context=None):
+    return _over_flat_batch(self._inverse_and_log_det, y, False, context)[1]
 
 
-def _over_flat_batch(fused_fn, x, training):
+def _over_flat_batch(fused_fn, x, training, context):
   """Applies a rank-4 fused function to `[..., H, W, C]` with any batch rank."""
   x = tf.convert_to_tensor(x, dtype_hint=tf.float32)
   if x.shape.rank == 4:
-    return fused_fn(x, training)
+    return fused_fn(x, training, context)
   if x.shape.rank is None or x.shape.rank < IMAGE_EVENT_NDIMS:
     raise ValueError(
         f"Expected an image tensor [..., H, W, C]; got shape {x.shape}.")
   batch_shape = tf.shape(x)[:-IMAGE_EVENT_NDIMS]
-  flat = tf.reshape(x, tf.concat([[-1], tf.shape(x)[-IMAGE_EVENT_NDIMS:]], 0))
-  y, log_det = fused_fn(flat, training)
+  y, log_det = fused_fn(_flatten_batch(x), training,
+                        None if context is None else _flatten_batch(context))
   y = tf.reshape(y, tf.concat([batch_shape, tf.shape(y)[1:]], 0))
   return y, tf.reshape(log_det, batch_shape)
+
+
+def _flatten_batch(x):
+  x = tf.convert_to_tensor(x, dtype_hint=tf.float32)
+  return tf.reshape(x, tf.concat([[-1], tf.shape(x)[-IMAGE_EVENT_NDIMS:]], 0))
 
 
 def event_size(shape) -> int:

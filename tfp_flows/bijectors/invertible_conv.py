@@ -56,10 +56,10 @@ class InvertibleConv1x1(flow_bijector.FlowBijector):
     spatial = tf.cast(tf.shape(x)[1] * tf.shape(x)[2], x.dtype)
     return tf.fill(tf.shape(x)[:1], spatial * tf.reduce_sum(self.log_s))
 
-  def _forward_and_log_det(self, x, training):
+  def _forward_and_log_det(self, x, training, context=None):
     return tf.einsum("nhwc,dc->nhwd", x, self.weight()), self._log_det(x)
 
-  def _inverse_and_log_det(self, y, training):
+  def _inverse_and_log_det(self, y, training, context=None):
     inverse_weight = tf.linalg.inv(self.weight())
     return tf.einsum("nhwc,dc->nhwd", y, inverse_weight), -self._log_det(y)
 

@@ -1,7 +1,7 @@
-"""Maps from dequantized pixels `y in [0, 2^n_bits)` to the flow's input space.
+"""Fixed elementwise maps: pixels to the flow's input space, and a sigmoid.
 
-Both carry their exact log-det, so a density after them is a density over
-`[0, 2^n_bits)^D` and bits/dim are comparable across models.
+The two preprocessings carry their exact log-det, so a density after them is
+a density over `[0, 2^n_bits)^D` and bits/dim are comparable across models.
 """
 
 import math
@@ -24,10 +24,10 @@ class Centering(flow_bijector.FlowBijector):
     dims = tf.cast(tf.reduce_prod(tf.shape(x)[1:]), x.dtype)
     return tf.fill(tf.shape(x)[:1], -dims * math.log(self._n_bins))
 
-  def _forward_and_log_det(self, x, training):
+  def _forward_and_log_det(self, x, training, context=None):
     return x / self._n_bins - 0.5, self._log_det(x)
 
-  def _inverse_and_log_det(self, y, training):
+  def _inverse_and_log_det(self, y, training, context=None):
     return (y + 0.5) * self._n_bins, -self._log_det(y)
 
 
@@ -55,11 +55,34 @@ class LogitPreprocess(flow_bijector.FlowBijector):
                + tf.nn.softplus(-z) + tf.nn.softplus(z))
     return tf.reduce_sum(per_dim, axis=[1, 2, 3])
 
-  def _forward_and_log_det(self, x, training):
+  def _forward_and_log_det(self, x, training, context=None):
     p = self._alpha + (1.0 - 2.0 * self._alpha) * x / self._n_bins
     z = tf.math.log(p) - tf.math.log1p(-p)
     return z, self._log_det_from_logit(z)
 
-  def _inverse_and_log_det(self, y, training):
+  def _inverse_and_log_det(self, y, training, context=None):
     x = (tf.sigmoid(y) - self._alpha) / (1.0 - 2.0 * self._alpha) * self._n_bins
     return x, -self._log_det_from_logit(y)
+
+
+class Sigmoid(flow_bijector.FlowBijector):
+  """Elementwise `sigmoid(x)`, R -> (0, 1): the end of Flow++'s q(u | x).
+
+  `log|det J| = sum [log sigmoid(x) + log sigmoid(-x)]`.
+  """
+
+  def __init__(self, validate_args=False, name="sigmoid"):
+    parameters = dict(locals())
+    super().__init__(parameters=parameters, name=name,
+                     validate_args=validate_args)
+
+  def _log_det(self, x):
+    return tf.reduce_sum(tf.math.log_sigmoid(x) + tf.math.log_sigmoid(-x),
+                         axis=[1, 2, 3])
+
+  def _forward_and_log_det(self, x, training, context=None):
+    return tf.sigmoid(x), self._log_det(x)
+
+  def _inverse_and_log_det(self, y, training, context=None):
+    x = tf.math.log(y) - tf.math.log1p(-y)
+    return x, -self._log_det(x)

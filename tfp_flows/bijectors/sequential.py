@@ -31,16 +31,18 @@ class Sequential(flow_bijector.FlowBijector):
   def layers(self):
     return list(self._layers)
 
-  def _forward_and_log_det(self, x, training):
+  def _forward_and_log_det(self, x, training, context=None):
     total = tf.zeros(tf.shape(x)[:1], x.dtype)
     for layer in self._layers:
-      x, log_det = layer.forward_and_log_det(x, training=training)
+      x, log_det = layer.forward_and_log_det(x, training=training,
+                                              context=context)
       total += log_det
     return x, total
 
-  def _inverse_and_log_det(self, y, training):
+  def _inverse_and_log_det(self, y, training, context=None):
     total = tf.zeros(tf.shape(y)[:1], y.dtype)
     for layer in reversed(self._layers):
-      y, log_det = layer.inverse_and_log_det(y, training=training)
+      y, log_det = layer.inverse_and_log_det(y, training=training,
+                                              context=context)
       total += log_det
     return y, total

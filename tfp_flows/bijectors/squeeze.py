@@ -30,12 +30,12 @@ class Squeeze(flow_bijector.FlowBijector):
           f"Squeeze by {self._factor} needs height and width divisible by "
           f"{self._factor}; got an image of shape {x.shape[1:]}.")
 
-  def _forward_and_log_det(self, x, training):
+  def _forward_and_log_det(self, x, training, context=None):
     self._check_divisible(x)
     return (tf.nn.space_to_depth(x, self._factor),
             tf.zeros(tf.shape(x)[:1], x.dtype))
 
-  def _inverse_and_log_det(self, y, training):
+  def _inverse_and_log_det(self, y, training, context=None):
     return (tf.nn.depth_to_space(y, self._factor),
             tf.zeros(tf.shape(y)[:1], y.dtype))
 
@@ -73,10 +73,10 @@ class Unsqueeze(flow_bijector.FlowBijector):
     super().__init__(parameters=parameters, name=name,
                      is_constant_jacobian=True, validate_args=validate_args)
 
-  def _forward_and_log_det(self, x, training):
+  def _forward_and_log_det(self, x, training, context=None):
     return self._squeeze.inverse_and_log_det(x)
 
-  def _inverse_and_log_det(self, y, training):
+  def _inverse_and_log_det(self, y, training, context=None):
     return self._squeeze.forward_and_log_det(y)
 
   def _forward_event_shape(self, input_shape):

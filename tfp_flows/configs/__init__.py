@@ -4,14 +4,15 @@
 the files under the repository's `configs/` are thin wrappers over these.
 """
 
+from tfp_flows.configs import flowpp
 from tfp_flows.configs import glow
 from tfp_flows.configs import realnvp
 
-FAMILIES = {"glow": glow.PRESETS, "realnvp": realnvp.PRESETS}
+FAMILIES = {"flowpp": flowpp.PRESETS, "glow": glow.PRESETS,
+            "realnvp": realnvp.PRESETS}
 # Families whose models arrive with later work; named so users get a clear
 # message instead of "unknown model".
 PENDING_FAMILIES = {
-    "flowpp": "Flow++ is not implemented yet (tracked in issue #3)",
     "macow": "MaCow is not implemented yet (tracked in its own issue)",
 }
 

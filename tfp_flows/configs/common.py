@@ -9,7 +9,8 @@ def base_config(model_name):
   config.model = ml_collections.ConfigDict()
   config.model.name = model_name
   config.model.preprocessing = "centering"  # or "logit" (Flow++).
-  config.model.dequantization = "uniform"
+  config.model.dequantization = "uniform"  # or "variational" (Flow++).
+  config.model.dequantizer = cpu_dequantizer()
 
   config.data = ml_collections.ConfigDict()
   config.data.dataset = "embedded"  # See tfp_flows.data.load_dataset.
@@ -39,6 +40,14 @@ def base_config(model_name):
   return config
 
 
+def cpu_dequantizer():
+  """Flow++'s q(u | x), CPU-sized; read when dequantization == "variational"."""
+  return ml_collections.ConfigDict(dict(
+      num_couplings=2, hidden_channels=16, num_blocks=1, num_components=4,
+      attention=True, heads=4, dropout=0.0, context_channels=16,
+      context_blocks=1))
+
+
 def tiny(config):
   """Shrinks a config's training to a smoke run (with a tiny network)."""
   config.train.steps = 2
@@ -51,3 +60,11 @@ def tiny(config):
   config.eval.batch_size = 100
   config.eval.num_samples = 4
   return config
+
+
+def preset(presets, name):
+  """`presets[name]()`, or a clear error naming the choices."""
+  if name not in presets:
+    raise ValueError(
+        f"Unknown preset {name!r}; choose one of {sorted(presets)}.")
+  return presets[name]()

@@ -51,7 +51,4 @@ PRESETS = {"default": default, "cifar10": cifar10, "tiny": tiny}
 
 def get_config(preset="default"):
   """Entry point for `ml_collections.config_flags`: `--config=<file>:<preset>`."""
-  if preset not in PRESETS:
-    raise ValueError(
-        f"Unknown preset {preset!r}; choose one of {sorted(PRESETS)}.")
-  return PRESETS[preset]()
+  return common.preset(PRESETS, preset)

@@ -8,13 +8,14 @@ from tfp_flows import bijectors
 from tfp_flows import dequantization
 from tfp_flows.configs import get_config
 from tfp_flows.configs import preset_names
+from tfp_flows.models import flowpp
 from tfp_flows.models import glow
 from tfp_flows.models import realnvp
 from tfp_flows.models.flow_model import FlowModel
 from tfp_flows.models.flow_model import validate_images
 from tfp_flows.models.shapes import IncompatibleShapeError
 
-_ARCHITECTURES = {"glow": glow, "realnvp": realnvp}
+_ARCHITECTURES = {"flowpp": flowpp, "glow": glow, "realnvp": realnvp}
 _PREPROCESSING = {"centering": bijectors.Centering,
                   "logit": bijectors.LogitPreprocess}
 
@@ -54,7 +55,7 @@ def build_model(config, event_shape) -> FlowModel:
       preprocessing=_PREPROCESSING[config.model.preprocessing](n_bits),
       core=architecture.build_core(config.model, event_shape),
       dequantizer=dequantization.get_dequantizer(
-          config.model.dequantization, event_shape, config.model),
+          config.model.dequantization, event_shape, n_bits, config.model),
       name=family)
 
 

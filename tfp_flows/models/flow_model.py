@@ -136,6 +136,17 @@ class FlowModel(tf.Module):
 
   # --- Variables -------------------------------------------------------------
 
+  def parameter_counts(self):
+    """Trainable scalars per section: dequantization, then each top-level
+    layer of the core flow that has any, then `total`."""
+    counts = {"dequantization": _count(self.dequantizer)}
+    core = self.normalizing_flow.layers[-1]
+    for layer in getattr(core, "layers", [core]):
+      if _count(layer):
+        counts[layer.name] = _count(layer)
+    counts["total"] = _count(self)
+    return counts
+
   def build(self):
     """Creates every variable with one pass on a batch of one (no init)."""
     images = tf.zeros((1,) + self.event_shape, tf.uint8)
@@ -160,6 +171,10 @@ class FlowModel(tf.Module):
       self.log_prob_with_noise(images, noise, training=False)
     self.initialized.assign(True)
     return True
+
+
+def _count(module):
+  return int(sum(v.shape.num_elements() for v in module.trainable_variables))
 
 
 def standard_normal_log_prob(z):

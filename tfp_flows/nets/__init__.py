@@ -9,6 +9,8 @@ import functools
 
 from tfp_flows.nets import initialization
 from tfp_flows.nets import layers
+from tfp_flows.nets.flowpp_net import ContextNet
+from tfp_flows.nets.flowpp_net import FlowppNet
 from tfp_flows.nets.glow_net import GlowNet
 from tfp_flows.nets.resnet import ResNet
 
@@ -18,6 +20,7 @@ def _zero_conv_net(output_channels, kernel_size=3):
 
 
 _NETWORKS = {
+    "flowpp": FlowppNet,
     "glow": GlowNet,
     "resnet": ResNet,
     "zero_conv": _zero_conv_net,
@@ -32,4 +35,4 @@ def network_builder(kind, **hyperparameters):
   return functools.partial(_NETWORKS[kind], **hyperparameters)
 
 
-__all__ = ["GlowNet", "ResNet", "initialization", "layers", "network_builder"]
+__all__ = ["ContextNet", "FlowppNet", "GlowNet", "ResNet", "initialization", "layers", "network_builder"]

@@ -36,3 +36,38 @@ def zero_conv(filters, kernel_size=3, name=None):
   return tf_keras.layers.Conv2D(
       filters, kernel_size, padding="same", kernel_initializer="zeros",
       bias_initializer="zeros", name=name)
+
+
+def concat_elu(x):
+  """`elu([x, -x])` on channels: PixelCNN++'s and Flow++'s nonlinearity."""
+  return tf.nn.elu(tf.concat([x, -x], axis=-1))
+
+
+class DataInitConv2D(tf_keras.layers.Conv2D):
+  """A 'same' conv whose W and b are set from the first batch, in place.
+
+  Under `initialization.data_dependent_init()`, with `y = conv(x; W) + b` per
+  output channel of mean `m` and variance `v` over the batch,
+
+      W <- W * init_scale / sqrt(v),   b <- (b - m) * init_scale / sqrt(v),
+
+  so the output starts with zero mean and standard deviation `init_scale`
+  (Salimans & Kingma 2016's data-dependent init, without the weight-norm
+  variables: Flow++'s parameter count has only W and b per conv).
+  """
+
+  def __init__(self, filters, kernel_size, init_scale=1.0, name=None):
+    super().__init__(
+        filters, kernel_size, padding="same", name=name,
+        kernel_initializer=tf_keras.initializers.RandomNormal(stddev=0.05))
+    self.init_scale = float(init_scale)
+
+  def call(self, inputs):
+    outputs = super().call(inputs)
+    if initialization.is_initializing():
+      mean, variance = tf.nn.moments(outputs, axes=[0, 1, 2])
+      scale = self.init_scale * tf.math.rsqrt(variance + _INIT_EPSILON)
+      self.kernel.assign(self.kernel * scale)
+      self.bias.assign((self.bias - mean) * scale)
+      outputs = (outputs - mean) * scale
+    return outputs

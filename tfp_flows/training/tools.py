@@ -21,6 +21,7 @@ def evaluate_workdir(workdir, num_dequant_samples=1, max_test_images=0,
       num_dequant_samples=num_dequant_samples, seed=seed,
       max_images=max_test_images or None)
   metrics["baseline_bpd"] = evaluation.per_pixel_baseline(dataset)
+  metrics["parameters"] = model.parameter_counts()
   path = os.path.join(workdir, f"eval_k{num_dequant_samples}.json")
   workdir_lib.write_json(path, metrics)
   return metrics, path

@@ -32,8 +32,10 @@ def load_data(config):
       image_size=config.data.image_size or None)
 
 
-def count_parameters(model):
-  return int(sum(v.shape.num_elements() for v in model.trainable_variables))
+def format_counts(counts):
+  """`'dequantization 3,466,976, stage_1 ...'` without the total."""
+  return ", ".join(f"{name} {count:,}" for name, count in counts.items()
+                   if name != "total")
 
 
 class _Run:
@@ -96,9 +98,11 @@ def train_and_evaluate(config, workdir, strategy_name="default",
   workdir_lib.write_run(workdir, config, event_shape, dataset.name)
   manager = tf.train.CheckpointManager(
       run.checkpoint, checkpoint_dir, max_to_keep=config.train.max_checkpoints)
-  log(f"Model {config.model.name}: {count_parameters(run.model):,} trainable "
-      f"parameters; data {dataset.name} {event_shape}, {dataset.num_train} "
-      f"train / {dataset.num_test} test images.")
+  counts = run.model.parameter_counts()
+  log(f"Model {config.model.name}: {counts['total']:,} trainable "
+      f"parameters ({format_counts(counts)}); data {dataset.name} "
+      f"{event_shape}, {dataset.num_train} train / {dataset.num_test} test "
+      f"images.")
   if restored:
     log(f"Resumed from {restored} at step {int(run.step.numpy())}.")
   if run.model.initialize(next(iter(dataset.train(
@@ -123,7 +127,7 @@ def train_and_evaluate(config, workdir, strategy_name="default",
       metrics["baseline_bpd"] - metrics["test_bpd"])
   metrics.update(model=config.model.name, steps=int(run.step.numpy()),
                  skipped_updates=int(run.skipped.numpy()),
-                 parameters=count_parameters(run.model),
+                 parameters=counts["total"],
                  wall_time_s=round(time.time() - start, 1))
   samples = model.sample(config.eval.num_samples,
                          temperature=config.eval.temperature,
