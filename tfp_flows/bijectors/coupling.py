@@ -52,7 +52,8 @@ class Coupling(flow_bijector.FlowBijector):
   def transform(self):
     return self._transform
 
-  def _params(self, x_cond, training, context):
+  def transform_params(self, x_cond, training=False, context=None):
+    """The transform's parameters `[N, h, w, C_change, params_per_dim]`."""
     inputs = self._partition.network_input(x_cond)
     if context is None:
       h = self.network(inputs, training=training)
@@ -67,13 +68,13 @@ class Coupling(flow_bijector.FlowBijector):
   def _forward_and_log_det(self, x, training, context=None):
     x_cond, x_change = self._partition.split(x)
     y_change, log_det = self._transform.forward(
-        x_change, self._params(x_cond, training, context))
+        x_change, self.transform_params(x_cond, training, context))
     return (self._partition.merge(x_cond, y_change),
             tf.reduce_sum(log_det, axis=[1, 2, 3]))
 
   def _inverse_and_log_det(self, y, training, context=None):
     y_cond, y_change = self._partition.split(y)
     x_change, log_det = self._transform.inverse(
-        y_change, self._params(y_cond, training, context))
+        y_change, self.transform_params(y_cond, training, context))
     return (self._partition.merge(y_cond, x_change),
             tf.reduce_sum(log_det, axis=[1, 2, 3]))

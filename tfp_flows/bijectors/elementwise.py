@@ -61,7 +61,8 @@ class MixtureLogisticTransform(AffineTransform):
     self.num_components = int(num_components)
     self.params_per_dim = 2 + 3 * self.num_components
 
-  def _mixture(self, params):
+  def mixture(self, params):
+    """`(logits, locations, log_scales)`, each `[..., K]`, from `params`."""
     k = self.num_components
     return (params[..., 2:2 + k], params[..., 2 + k:2 + 2 * k],
             tf.maximum(params[..., 2 + 2 * k:],
@@ -71,7 +72,7 @@ class MixtureLogisticTransform(AffineTransform):
     if not self.num_components:
       return super().forward(x, params)
     x, cdf_log_det = mixture_logistic_cdf.logit_cdf_and_log_det(
-        x, *self._mixture(params))
+        x, *self.mixture(params))
     y, affine_log_det = super().forward(x, params)
     return y, cdf_log_det + affine_log_det
 
@@ -79,7 +80,7 @@ class MixtureLogisticTransform(AffineTransform):
     x, affine_log_det = super().inverse(y, params)
     if not self.num_components:
       return x, affine_log_det
-    mixture = self._mixture(params)
+    mixture = self.mixture(params)
     x = mixture_logistic_cdf.inverse_logit_cdf(x, *mixture)
     _, cdf_log_det = mixture_logistic_cdf.logit_cdf_and_log_det(x, *mixture)
     return x, affine_log_det - cdf_log_det

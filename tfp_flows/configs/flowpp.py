@@ -49,10 +49,10 @@ def default():
   config.model.dequantizer = common.cpu_dequantizer()
   config.train.batch_size = 32
   config.train.learning_rate = 2e-3
-  config.train.warmup_steps = 200
+  config.train.warmup_steps = 100
   config.train.grad_clip_norm = 100.0
   config.train.init_batch_size = 256
-  config.train.steps = 2000
+  config.train.steps = 1400
   config.train.checkpoint_every = 500
   config.train.log_every = 250
   return config
