@@ -13,9 +13,11 @@ wrappers over them. `context` is an optional conditioning tensor `[N, h, w,
 c]` (Flow++'s dequantization flow is conditioned on the image); composite
 bijectors pass it to their parts, couplings to their networks, and the rest
 ignore it. Through the TFP API it is a keyword, as for TFP's own conditional
-bijectors: `bijector.forward(x, context=c)`. Models call the public fused methods directly, so each
-network runs once per pass; users composing these bijectors with plain TFP
-(`tfb.Chain`, `tfb.Invert`, `tfd.TransformedDistribution`) get the usual API.
+bijectors: `bijector.forward(x, context=c)`.
+
+Models call the public fused methods directly, so each network runs once per
+pass; users composing these bijectors with plain TFP (`tfb.Chain`,
+`tfb.Invert`, `tfd.TransformedDistribution`) get the usual API.
 
 Events are images `[..., H, W, C]` (`forward_min_event_ndims = 3`); any number
 of leading batch dimensions is accepted and flattened around the fused call.

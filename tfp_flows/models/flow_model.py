@@ -137,8 +137,11 @@ class FlowModel(tf.Module):
   # --- Variables -------------------------------------------------------------
 
   def parameter_counts(self):
-    """Trainable scalars per section: dequantization, then each top-level
-    layer of the core flow that has any, then `total`."""
+    """Trainable scalars per section, in order, and their `total`.
+
+    Sections: `dequantization`, then each top-level layer of the core flow
+    that has weights (Flow++'s stages, Glow's steps).
+    """
     counts = {"dequantization": _count(self.dequantizer)}
     core = self.normalizing_flow.layers[-1]
     for layer in getattr(core, "layers", [core]):
