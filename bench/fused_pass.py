@@ -58,12 +58,13 @@ def main(argv):
   model.build()
   model.initialize(images)
   noise = model.dequantizer.sample_noise(tf.shape(images), (0, 0))
-  y = tf.cast(images, tf.float32) + noise
+  y, log_q = model.dequantizer.dequantize_with_noise(images, noise)
   distribution = model.continuous_distribution()
 
   fused = tf.function(model.log_prob_with_noise)
   tfp_path = tf.function(distribution.log_prob)
-  np.testing.assert_allclose(fused(images, noise), tfp_path(y), rtol=1e-4)
+  np.testing.assert_allclose(fused(images, noise), tfp_path(y) - log_q,
+                             rtol=1e-4)
   results = {
       "model": FLAGS.model, "preset": FLAGS.preset,
       "batch_size": FLAGS.batch_size,

@@ -6,11 +6,17 @@ from tfp_flows.configs import common
 def default():
   """A CPU-sized Glow for 28x28 digits: 2 levels x 8 steps, width 48.
 
-  Flow++'s logit preprocessing: on digits it learned faster than Glow's
-  centring in our runs.
+  Two of Flow++'s parts, each of which measurably helped on digits (most
+  pixels are exactly 0, a box that a uniform-dequantized density must
+  match): the logit preprocessing, and variational dequantization with a
+  small q(u | x) without attention. Measured at batch 32: training loss
+  1.47 bits/dim at step 3250 with it, 1.63 with uniform dequantization;
+  test 1.367 after 5000 steps.
   """
   config = common.base_config("glow")
   config.model.preprocessing = "logit"
+  config.model.dequantization = "variational"
+  config.model.dequantizer.attention = False
   config.model.num_levels = 2
   config.model.steps_per_level = 8
   config.model.hidden_channels = 48
@@ -26,6 +32,8 @@ def cifar10():
   config = default()
   config.data.dataset = "cifar10"
   config.model.preprocessing = "centering"
+  config.model.dequantization = "uniform"
+  config.model.dequantizer = common.cpu_dequantizer()
   config.train.batch_size = 64
   config.train.learning_rate = 1e-3
   config.model.num_levels = 3
@@ -41,6 +49,8 @@ def cifar10():
 def tiny():
   """A seconds-long smoke run: 2 levels x 1 step, width 8."""
   config = common.tiny(default())
+  # Smoke runs and tests of Glow's mechanics: the cheaper dequantizer.
+  config.model.dequantization = "uniform"
   config.model.steps_per_level = 1
   config.model.hidden_channels = 8
   return config
