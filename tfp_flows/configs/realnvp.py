@@ -19,7 +19,7 @@ def default():
   config.model.num_blocks = 1
   config.train.batch_size = 32
   config.train.learning_rate = 2e-3
-  config.train.steps = 1600
+  config.train.steps = 2000
   config.train.log_every = 250
   return config
 
