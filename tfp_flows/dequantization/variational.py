@@ -1,13 +1,12 @@
 """Variational dequantization (Flow++ section 3.1): u ~ q(u | x), a flow."""
 
-import math
-
 import tensorflow as tf
+import tensorflow_probability as tfp
 
 from tfp_flows import bijectors
 from tfp_flows import nets
 
-_HALF_LOG_TWO_PI = 0.5 * math.log(2.0 * math.pi)
+tfd = tfp.distributions
 
 
 class VariationalDequantizer(tf.Module):
@@ -69,8 +68,8 @@ class VariationalDequantizer(tf.Module):
   def dequantize_with_noise(self, images, noise, training=False):
     u, log_det = self.flow.forward_and_log_det(
         noise, training=training, context=self.context(images, training))
-    log_normal = -tf.reduce_sum(0.5 * tf.square(noise) + _HALF_LOG_TWO_PI,
-                                axis=[1, 2, 3])
+    log_normal = tf.reduce_sum(tfd.Normal(0.0, 1.0).log_prob(noise),
+                               axis=[1, 2, 3])
     return tf.cast(images, tf.float32) + u, log_normal - log_det
 
   def dequantize(self, images, seed=None, training=False):
