@@ -18,7 +18,6 @@ initialised one (whose couplings are near the identity).
     bazel run //bench:flowpp_sampling -- --batch_size=16 --workdir=DIR
 """
 
-import json
 import os
 import time
 
@@ -29,6 +28,7 @@ from absl import flags
 import numpy as np
 import tensorflow as tf
 
+from bench import results_io
 import tfp_flows
 from tfp_flows import bijectors
 from tfp_flows import data
@@ -132,15 +132,7 @@ def main(argv):
     results[f"{tag}sample_over_log_prob_ratio"] = (
         results[f"{tag}sample_s"] / results[f"{tag}log_prob_s"])
   results.update(_root_finder_figures(model, images))
-  print(json.dumps(results, indent=2))
-  output = FLAGS.output or os.path.join(
-      os.environ.get("BUILD_WORKSPACE_DIRECTORY",
-                     os.path.dirname(os.path.dirname(__file__))),
-      "bench", "results", "flowpp_sampling.json")
-  os.makedirs(os.path.dirname(output), exist_ok=True)
-  with open(output, "w") as f:
-    json.dump(results, f, indent=2)
-  print(f"Wrote {output}")
+  results_io.report(results, "flowpp_sampling", FLAGS.output)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,6 @@ each traced graph, and writes the figures to bench/results/fused_pass.json.
     bazel run //bench:fused_pass -- --model=glow --batch_size=64
 """
 
-import json
 import os
 import time
 
@@ -20,6 +19,7 @@ from absl import flags
 import numpy as np
 import tensorflow as tf
 
+from bench import results_io
 from tfp_flows import data
 from tfp_flows import models
 from tfp_flows.models import flow_model
@@ -81,15 +81,7 @@ def main(argv):
   }
   results["tfp_over_fused_time_ratio"] = (
       results["tfp_transformed_distribution_s"] / results["fused_s"])
-  print(json.dumps(results, indent=2))
-  output = FLAGS.output or os.path.join(
-      os.environ.get("BUILD_WORKSPACE_DIRECTORY",
-                     os.path.dirname(os.path.dirname(__file__))),
-      "bench", "results", "fused_pass.json")
-  os.makedirs(os.path.dirname(output), exist_ok=True)
-  with open(output, "w") as f:
-    json.dump(results, f, indent=2)
-  print(f"Wrote {output}")
+  results_io.report(results, "fused_pass", FLAGS.output)
 
 
 if __name__ == "__main__":
