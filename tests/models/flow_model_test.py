@@ -8,6 +8,7 @@ import tf_keras
 
 from tests import bijector_test_util as bijector_util
 from tests.models import model_test_util as util
+from tfp_flows import errors
 from tfp_flows import models
 
 FAMILIES = ("glow", "realnvp", "flowpp")
@@ -153,7 +154,7 @@ class BadInputTest(tf.test.TestCase):
       models.get_config("nice")
     with self.assertRaisesRegex(ValueError, "Unknown preset 'huge'.*tiny"):
       models.get_config("glow", "huge")
-    with self.assertRaisesRegex(NotImplementedError, "MaCow"):
+    with self.assertRaisesRegex(errors.ConfigError, "MaCow"):
       models.get_config("macow")
 
 

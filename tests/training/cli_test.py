@@ -5,6 +5,7 @@ from unittest import mock
 
 import tensorflow as tf
 
+from tfp_flows import errors
 from tfp_flows.training import cli
 
 
@@ -47,7 +48,7 @@ class RewriteConfigArgsTest(tf.test.TestCase):
     self.assertNotIn("mine.py:big", argv)
 
   def test_pending_and_unknown_models(self):
-    with self.assertRaisesRegex(NotImplementedError, "MaCow"):
+    with self.assertRaisesRegex(errors.ConfigError, "MaCow"):
       cli.rewrite_config_args(["train", "--model=macow"], log=print)
     with self.assertRaisesRegex(ValueError, "Unknown model 'vae'"):
       cli.rewrite_config_args(["train", "--model", "vae"], log=print)

@@ -2,6 +2,8 @@
 
 import ml_collections
 
+from tfp_flows import errors
+
 
 def base_config(model_name):
   """Training, data and evaluation settings sized for the 2-core CPU default."""
@@ -62,9 +64,11 @@ def tiny(config):
   return config
 
 
-def preset(presets, name):
-  """`presets[name]()`, or a clear error naming the choices."""
+def preset(presets, name, family=None):
+  """`presets[name]()`, or a `ConfigError` naming the choices."""
   if name not in presets:
-    raise ValueError(
-        f"Unknown preset {name!r}; choose one of {sorted(presets)}.")
+    of_family = f" of model {family!r}" if family else ""
+    raise errors.ConfigError(
+        f"Unknown preset {name!r}{of_family}; choose one of "
+        f"{sorted(presets)}.")
   return presets[name]()

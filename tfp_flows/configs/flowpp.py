@@ -109,4 +109,4 @@ PRESETS = {"default": default, "cifar10": cifar10, "imagenet32": imagenet32,
 
 def get_config(preset="default"):
   """Entry point for `ml_collections.config_flags`: `--config=<file>:<preset>`."""
-  return common.preset(PRESETS, preset)
+  return common.preset(PRESETS, preset, family="flowpp")

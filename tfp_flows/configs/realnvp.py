@@ -58,4 +58,4 @@ PRESETS = {"default": default, "cifar10": cifar10, "tiny": tiny}
 
 def get_config(preset="default"):
   """Entry point for `ml_collections.config_flags`: `--config=<file>:<preset>`."""
-  return common.preset(PRESETS, preset)
+  return common.preset(PRESETS, preset, family="realnvp")

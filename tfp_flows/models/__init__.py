@@ -6,16 +6,15 @@
 
 from tfp_flows import bijectors
 from tfp_flows import dequantization
-from tfp_flows.configs import get_config
-from tfp_flows.configs import preset_names
-from tfp_flows.models import flowpp
-from tfp_flows.models import glow
-from tfp_flows.models import realnvp
+from tfp_flows import errors
+from tfp_flows.models import registry
 from tfp_flows.models.flow_model import FlowModel
 from tfp_flows.models.flow_model import validate_images
+from tfp_flows.models.registry import family_names
+from tfp_flows.models.registry import get_config
+from tfp_flows.models.registry import preset_names
 from tfp_flows.models.shapes import IncompatibleShapeError
 
-_ARCHITECTURES = {"flowpp": flowpp, "glow": glow, "realnvp": realnvp}
 _PREPROCESSING = {"centering": bijectors.Centering,
                   "logit": bijectors.LogitPreprocess}
 
@@ -25,7 +24,7 @@ def compatible_presets(family, event_shape):
   names = []
   for preset in preset_names(family):
     try:
-      _ARCHITECTURES[family].check_event_shape(
+      registry.family(family).architecture.check_event_shape(
           get_config(family, preset).model, event_shape)
       names.append(preset)
     except IncompatibleShapeError:
@@ -36,8 +35,7 @@ def compatible_presets(family, event_shape):
 def build_model(config, event_shape) -> FlowModel:
   """Builds (without creating weights) the model that `config` describes."""
   family = config.model.name
-  get_config(family)  # Raises a clear error for unknown or pending families.
-  architecture = _ARCHITECTURES[family]
+  architecture = registry.family(family).architecture
   event_shape = tuple(int(d) for d in event_shape)
   try:
     architecture.check_event_shape(config.model, event_shape)
@@ -46,7 +44,7 @@ def build_model(config, event_shape) -> FlowModel:
         f"{error} Presets of {family!r} that can take this shape: "
         f"{compatible_presets(family, event_shape) or 'none'}.") from None
   if config.model.preprocessing not in _PREPROCESSING:
-    raise ValueError(
+    raise errors.ConfigError(
         f"Unknown preprocessing {config.model.preprocessing!r}; choose one "
         f"of {sorted(_PREPROCESSING)}.")
   n_bits = config.data.n_bits
@@ -60,4 +58,5 @@ def build_model(config, event_shape) -> FlowModel:
 
 
 __all__ = ["FlowModel", "IncompatibleShapeError", "build_model",
-           "compatible_presets", "get_config", "validate_images"]
+           "compatible_presets", "family_names", "get_config", "preset_names",
+           "validate_images"]

@@ -1,7 +1,9 @@
 """Checks that an architecture can take an image shape, before building it."""
 
+from tfp_flows import errors
 
-class IncompatibleShapeError(ValueError):
+
+class IncompatibleShapeError(errors.ShapeError):
   """A model configuration cannot take the dataset's image shape."""
 
 

@@ -7,6 +7,7 @@ paths are resolved against the folder they ran bazel from.
 import os
 
 from tfp_flows import configs
+from tfp_flows import models
 from tfp_flows.training import workdir as workdir_lib
 
 _CONFIG_FLAG = "--config"
@@ -30,7 +31,7 @@ def user_path(path):
 
 def preset_file(family):
   """The packaged config file of `family` (so `--model` needs no repo)."""
-  configs.preset_names(family)  # Clear error for unknown/pending families.
+  models.registry.family(family)  # Clear error for unknown/pending families.
   return os.path.join(os.path.dirname(configs.__file__), f"{family}.py")
 
 
