@@ -9,8 +9,7 @@ import os
 
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 
-from absl import app  # pylint: disable=g-import-not-at-top
-from absl import flags
+from absl import flags  # pylint: disable=g-import-not-at-top
 
 from tfp_flows.training import cli
 from tfp_flows.training import tools
@@ -29,13 +28,12 @@ FLAGS = flags.FLAGS
 
 def main(argv):
   del argv
-  metrics, path = cli.exit_on_user_error(
-      tools.evaluate_workdir, cli.user_path(FLAGS.workdir),
-      FLAGS.num_dequant_samples, FLAGS.max_test_images, FLAGS.batch_size,
-      FLAGS.seed)
+  metrics, path = tools.evaluate_workdir(
+      cli.user_path(FLAGS.workdir), FLAGS.num_dequant_samples,
+      FLAGS.max_test_images, FLAGS.batch_size, FLAGS.seed)
   print(tools.summarize(metrics))
   print(f"Wrote {path}")
 
 
 if __name__ == "__main__":
-  app.run(main)
+  cli.run(main)

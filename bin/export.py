@@ -9,8 +9,7 @@ import os
 
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 
-from absl import app  # pylint: disable=g-import-not-at-top
-from absl import flags
+from absl import flags  # pylint: disable=g-import-not-at-top
 
 from tfp_flows.training import cli
 from tfp_flows.training import tools
@@ -24,11 +23,10 @@ FLAGS = flags.FLAGS
 
 def main(argv):
   del argv
-  path = cli.exit_on_user_error(tools.export_workdir,
-                                cli.user_path(FLAGS.workdir),
-                                cli.user_path(FLAGS.export_dir))
+  path = tools.export_workdir(cli.user_path(FLAGS.workdir),
+                              cli.user_path(FLAGS.export_dir))
   print(f"Exported SavedModel to {path}")
 
 
 if __name__ == "__main__":
-  app.run(main)
+  cli.run(main)

@@ -7,8 +7,7 @@ import os
 
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 
-from absl import app  # pylint: disable=g-import-not-at-top
-from absl import flags
+from absl import flags  # pylint: disable=g-import-not-at-top
 
 from tfp_flows.training import cli
 from tfp_flows.training import tools
@@ -25,11 +24,11 @@ FLAGS = flags.FLAGS
 
 def main(argv):
   del argv
-  samples, path = cli.exit_on_user_error(
-      tools.sample_workdir, cli.user_path(FLAGS.workdir), FLAGS.num_samples,
-      FLAGS.temperature, FLAGS.seed, cli.user_path(FLAGS.output))
+  samples, path = tools.sample_workdir(
+      cli.user_path(FLAGS.workdir), FLAGS.num_samples, FLAGS.temperature,
+      FLAGS.seed, cli.user_path(FLAGS.output))
   print(f"Wrote {len(samples)} samples of shape {samples.shape[1:]} to {path}")
 
 
 if __name__ == "__main__":
-  app.run(main)
+  cli.run(main)

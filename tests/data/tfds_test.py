@@ -8,6 +8,7 @@ import tensorflow as tf
 import tensorflow_datasets as tfds
 
 from tfp_flows import data
+from tfp_flows import errors
 
 _NUM_MOCK_EXAMPLES = 6
 
@@ -58,7 +59,7 @@ class TfdsMockedTest(tf.test.TestCase, parameterized.TestCase):
         self.assertEqual(next(iter(dataset.test(2))).shape, (2, 32, 32, 3))
 
     def test_fixed_size_datasets_reject_other_sizes(self):
-        with self.assertRaisesRegex(ValueError, "32x32"):
+        with self.assertRaisesRegex(errors.ConfigError, "32x32"):
             self._load("cifar10", image_size=64)
         self.assertEqual(self._load("cifar10", image_size=32).event_shape, (32, 32, 3))
 
@@ -77,6 +78,9 @@ class TfdsNotPreparedTest(tf.test.TestCase):
         self.assertIn(f"tfds.builder('cifar10', data_dir='{data_dir}')"
                       ".download_and_prepare()", message)
         self.assertIsInstance(caught.exception, ValueError)
+        # A user error: the tools print it as one line, command included.
+        self.assertIsInstance(caught.exception, errors.DataError)
+        self.assertNotIn("\n", message)
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfp_flows import data
+from tfp_flows import errors
 
 
 def _write_image(path, image, fmt="png"):
@@ -108,7 +109,7 @@ class ImageFolderTest(tf.test.TestCase):
         bad = os.path.join(folder, "broken.jpg")
         with open(bad, "wb") as f:
             f.write(b"this is not a JPEG")
-        with self.assertRaisesRegex(ValueError, re.escape(bad) + ": cannot be decoded"):
+        with self.assertRaisesRegex(errors.DataError, re.escape(bad) + ": cannot be decoded"):
             data.load_dataset(f"images:{folder}")
 
     def test_truncated_png_is_named(self):
@@ -117,24 +118,24 @@ class ImageFolderTest(tf.test.TestCase):
         _write_image(path, np.random.default_rng(0).integers(0, 256, (32, 32, 3)))
         with open(path, "r+b") as f:
             f.truncate(os.path.getsize(path) // 2)
-        with self.assertRaisesRegex(ValueError, re.escape(path)):
+        with self.assertRaisesRegex(errors.DataError, re.escape(path)):
             data.load_dataset(f"images:{folder}")
 
     def test_empty_or_missing_folder(self):
         folder = self._folder()
         with open(os.path.join(folder, "readme.md"), "w") as f:
             f.write("no images here")
-        with self.assertRaisesRegex(ValueError, re.escape(folder) + ": no image files"):
+        with self.assertRaisesRegex(errors.DataError, re.escape(folder) + ": no image files"):
             data.load_dataset(f"images:{folder}")
         missing = os.path.join(folder, "missing")
-        with self.assertRaisesRegex(ValueError, re.escape(missing) + ": not a folder"):
+        with self.assertRaisesRegex(errors.DataError, re.escape(missing) + ": not a folder"):
             data.load_dataset(f"images:{missing}")
 
     def test_folder_without_test_images_is_rejected(self):
         folder = self._folder()
         for name in ("img_00.png", "img_01.png"):  # both hash to train
             _write_image(os.path.join(folder, name), _constant(4, 4, (1, 2, 3)))
-        with self.assertRaisesRegex(ValueError, "test split is empty"):
+        with self.assertRaisesRegex(errors.DataError, "test split is empty"):
             data.load_dataset(f"images:{folder}")
 
 
@@ -172,7 +173,7 @@ class NpzTest(tf.test.TestCase):
                 ({"a": self._images(), "b": self._images()}, r"\['a', 'b'\]"),
                 ({"images": self._images(n=1)}, "at least 2")):
             path = self._npz(**arrays)
-            with self.assertRaisesRegex(ValueError, re.escape(path) + ".*" + problem):
+            with self.assertRaisesRegex(errors.DataError, re.escape(path) + ".*" + problem):
                 data.load_dataset(f"npz:{path}")
 
     def test_bad_files_are_named(self):
@@ -189,14 +190,14 @@ class NpzTest(tf.test.TestCase):
                               (garbage, "not a readable .npz"),
                               (bad_member, "not a readable .npy"),
                               (os.path.join(folder, "missing.npz"), "no such file")):
-            with self.assertRaisesRegex(ValueError, re.escape(path) + ".*" + problem):
+            with self.assertRaisesRegex(errors.DataError, re.escape(path) + ".*" + problem):
                 data.load_dataset(f"npz:{path}")
 
     def test_image_size_must_match(self):
         path = self._npz(images=self._images(shape=(8, 8, 3)))
         self.assertEqual(data.load_dataset(f"npz:{path}", image_size=8).event_shape,
                          (8, 8, 3))
-        with self.assertRaisesRegex(ValueError, "8x8"):
+        with self.assertRaisesRegex(errors.DataError, "8x8"):
             data.load_dataset(f"npz:{path}", image_size=16)
 
 

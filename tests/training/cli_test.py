@@ -3,10 +3,24 @@
 import os
 from unittest import mock
 
+from absl import flags
+from ml_collections import config_flags
 import tensorflow as tf
 
+from tfp_flows import configs
 from tfp_flows import errors
 from tfp_flows.training import cli
+
+_GLOW_CONFIG = os.path.join(os.path.dirname(configs.__file__), "glow.py")
+
+
+def _train_flags():
+  """Fresh flags shaped like bin/train's (`--model`, `--config`)."""
+  flag_values = flags.FlagValues()
+  flags.DEFINE_string("model", None, "Model family.", flag_values=flag_values)
+  config_flags.DEFINE_config_file("config", None, "Config file and preset.",
+                                  flag_values=flag_values)
+  return flag_values
 
 
 class RewriteConfigArgsTest(tf.test.TestCase):
@@ -67,11 +81,115 @@ class PathsTest(tf.test.TestCase):
     self.assertEqual(config.data.dataset, "npz:/home/u/data/x.npz")
     self.assertEqual(config.data.data_dir, "/home/u/tfds")
 
-  def test_user_errors_exit_with_their_message(self):
+
+
+class ExitOnUserErrorTest(tf.test.TestCase):
+
+  def test_user_errors_exit_with_one_line(self):
     def bad():
-      raise ValueError("dataset 'svhn' is unknown")
-    with self.assertRaisesRegex(SystemExit, "error: dataset 'svhn'"):
+      raise errors.DataError("dataset 'svhn' is unknown")
+    with self.assertRaises(SystemExit) as caught:
       cli.exit_on_user_error(bad)
+    self.assertEqual(caught.exception.code, "error: dataset 'svhn' is unknown")
+
+  def test_other_errors_keep_their_traceback(self):
+    # A plain ValueError or a TensorFlow error is a bug, not a user error.
+    def shape_bug():
+      raise tf.errors.InvalidArgumentError(None, None, "Incompatible shapes")
+    for error in (ValueError("a bug"), NotImplementedError("a bug")):
+      def bug(error=error):
+        raise error
+      with self.assertRaises(type(error)):
+        cli.exit_on_user_error(bug)
+    with self.assertRaises(tf.errors.InvalidArgumentError):
+      cli.exit_on_user_error(shape_bug)
+
+
+class RunTest(tf.test.TestCase):
+  """`cli.run`, in-process: argv list, trivial main, fresh flags."""
+
+  def setUp(self):
+    super().setUp()
+    self.flag_values = _train_flags()
+
+  def _run(self, *args, main=None):
+    """Runs `train ARGS`; returns the exit code and the argvs main got."""
+    calls = []
+    def record(argv):
+      calls.append(argv)
+      if main:
+        main()
+    with self.assertRaises(SystemExit) as caught:
+      cli.run(record, ["train", *args], flag_values=self.flag_values)
+    return caught.exception.code, calls
+
+  def _assert_one_line_error(self, code, *parts):
+    # A string code: Python prints it to stderr and exits with status 1.
+    self.assertIsInstance(code, str)
+    self.assertTrue(code.startswith("error: "), code)
+    self.assertNotIn("\n", code)
+    self.assertNotIn("Traceback", code)
+    for part in parts:
+      self.assertIn(part, code)
+
+  def test_unknown_model(self):
+    code, calls = self._run("--model=nope")
+    self._assert_one_line_error(code, "'nope'", "--model", "flowpp", "glow",
+                                "realnvp")
+    self.assertEmpty(calls)
+
+  def test_unknown_preset(self):
+    code, calls = self._run(f"--config={_GLOW_CONFIG}:huge")
+    self._assert_one_line_error(
+        code, f"--config={_GLOW_CONFIG}:huge", "Unknown preset 'huge'",
+        "cifar10", "default", "tiny")
+    self.assertEmpty(calls)
+
+  def test_unknown_config_key(self):
+    code, calls = self._run("--config.train.bogus=3")
+    self._assert_one_line_error(
+        code, "--config.train.bogus", "no such key in config.train",
+        "batch_size", "checkpoint_every", "steps")
+    self.assertEmpty(calls)
+    code, _ = self._run(f"--config={_GLOW_CONFIG}:tiny", "--config.nope.x=1")
+    self._assert_one_line_error(code, "--config.nope.x", "model, train")
+
+  def test_missing_config_file_and_bad_values(self):
+    code, _ = self._run("--config=/no/such/file.py:tiny")
+    self._assert_one_line_error(code, "--config=/no/such/file.py:tiny",
+                                "no such config file")
+    code, _ = self._run("--config.train.steps=many")
+    self._assert_one_line_error(code, "--config.train.steps=many")
+    code, _ = self._run("--stepz=3")
+    self._assert_one_line_error(code, "Unknown command line flag 'stepz'")
+
+  def test_good_flags_reach_main_with_overrides_applied(self):
+    code, calls = self._run("--model=realnvp", "--config.train.steps=5",
+                            "--noconfig.train.jit_compile")
+    self.assertIn(code, (None, 0))
+    self.assertEqual(calls, [["train"]])
+    config = self.flag_values.config
+    self.assertEqual(config.model.name, "realnvp")
+    self.assertEqual(config.train.steps, 5)
+    self.assertFalse(config.train.jit_compile)
+
+  def test_errors_in_main(self):
+    def user_error():
+      raise errors.WorkdirError("No config.json in '/x'")
+    code, _ = self._run(main=user_error)
+    self._assert_one_line_error(code, "No config.json in '/x'")
+    def bug():
+      raise ValueError("a bug")
+    with self.assertRaisesRegex(ValueError, "a bug"):
+      cli.run(lambda argv: bug(), ["train"], flag_values=self.flag_values)
+
+  def test_a_bug_in_a_config_file_keeps_its_traceback(self):
+    path = os.path.join(self.get_temp_dir(), "buggy.py")
+    with open(path, "w") as f:
+      f.write("def get_config(preset=None):\n  return 1 / 0\n")
+    with self.assertRaises(ZeroDivisionError):
+      cli.run(lambda argv: None, ["train", f"--config={path}"],
+              flag_values=self.flag_values)
 
 
 if __name__ == "__main__":

@@ -16,6 +16,8 @@ import pathlib
 
 import numpy as np
 
+from tfp_flows import errors
+
 EMBEDDED_DIR = pathlib.Path(__file__).resolve().parent / "embedded"
 NPZ_PATH = EMBEDDED_DIR / "mnist_5k.npz"
 METADATA_PATH = EMBEDDED_DIR / "mnist_5k.json"
@@ -57,15 +59,15 @@ def load_mnist_5k(npz_path: pathlib.Path = NPZ_PATH,
     """Loads and verifies the embedded digits, split into "train" and "test".
 
     Raises:
-      ValueError: naming the file, if the npz's sha256 differs from the one in
-        the metadata, or the split recomputed from the labels is not the
-        recorded one.
+      errors.DataError: (a ValueError) naming the file, if the npz's sha256
+        differs from the one in the metadata, or the split recomputed from the
+        labels is not the recorded one.
     """
     metadata = json.loads(metadata_path.read_text())
     expected = metadata["npz"]["sha256"]
     actual = file_sha256(npz_path)
     if actual != expected:
-        raise ValueError(
+        raise errors.DataError(
             f"{npz_path}: sha256 is {actual} but {metadata_path.name} records "
             f"{expected}; the embedded dataset file is damaged or was replaced. "
             f"Restore it from the repository or re-create both files with "
@@ -76,7 +78,7 @@ def load_mnist_5k(npz_path: pathlib.Path = NPZ_PATH,
     indices = split_indices(labels, split["train_per_class"], split["test_per_class"])
     for name, rows in indices.items():
         if index_sha256(rows) != split[f"{name}_indices_sha256"]:
-            raise ValueError(
+            raise errors.DataError(
                 f"{npz_path}: the {name} split recomputed from the labels does "
                 f"not match the one recorded in {metadata_path.name}")
     return {name: LabelledImages(images[rows], labels[rows])

@@ -13,6 +13,8 @@ from typing import Mapping, Protocol
 import numpy as np
 import tensorflow as tf
 
+from tfp_flows import errors
+
 SPLITS = ("train", "test")
 
 # Examples per batch when walking a split to count pixel values.
@@ -90,8 +92,9 @@ class ImageDataset:
         be saved with `tf.train.Checkpoint(iterator=...)` to resume mid-epoch.
         """
         if not 1 <= batch_size <= self.num_train:
-            raise ValueError(f"batch_size must be in [1, {self.num_train}] (the "
-                             f"training set's size), got {batch_size}")
+            raise errors.DataError(
+                f"batch_size must be in [1, {self.num_train}] (the size of "
+                f"{self.name}'s training split), got {batch_size}")
         batches = self.source.batches("train", batch_size,
                                       shuffle_seed=seed if shuffle else None,
                                       repeat=repeat, drop_remainder=True)
@@ -100,7 +103,8 @@ class ImageDataset:
     def test(self, batch_size: int) -> tf.data.Dataset:
         """Test batches in a fixed order; the last batch may be smaller."""
         if batch_size < 1:
-            raise ValueError(f"batch_size must be positive, got {batch_size}")
+            raise errors.ConfigError(
+                f"batch_size must be positive, got {batch_size}")
         batches = self.source.batches("test", batch_size, shuffle_seed=None,
                                       repeat=False, drop_remainder=False)
         return self._reduce_bits(batches)

@@ -5,6 +5,7 @@ A single spec string keeps command lines and experiment configs simple
 it came from, so it can be logged and loaded again.
 """
 
+from tfp_flows import errors
 from tfp_flows.data import embedded
 from tfp_flows.data import image_dataset
 from tfp_flows.data import tfds_datasets
@@ -48,13 +49,17 @@ def load_dataset(spec: str = EMBEDDED, *, n_bits: int = 8, data_dir: str | None 
     Raises:
       DatasetNotAvailableError: at once, for a TFDS dataset not prepared in
         `data_dir`, with the command that prepares it.
-      ValueError: for an unknown spec, bad arguments, or a missing or invalid
-        file, naming the file and the problem.
+      errors.ConfigError: for an unknown spec or bad arguments (n_bits,
+        image_size).
+      errors.DataError: for a missing or invalid file, naming the file and the
+        problem.
+      Both are ValueErrors.
     """
     if not isinstance(n_bits, int) or not 1 <= n_bits <= 8:
-        raise ValueError(f"n_bits must be an integer from 1 to 8, got {n_bits!r}")
+        raise errors.ConfigError(
+            f"n_bits must be an integer from 1 to 8, got {n_bits!r}")
     if image_size is not None and image_size < 1:
-        raise ValueError(f"image_size must be positive, got {image_size}")
+        raise errors.ConfigError(f"image_size must be positive, got {image_size}")
     if spec == EMBEDDED:
         return _load_embedded(n_bits, image_size)
     if spec in tfds_datasets.TFDS_DATASETS:
@@ -64,13 +69,15 @@ def load_dataset(spec: str = EMBEDDED, *, n_bits: int = 8, data_dir: str | None 
                          (NPZ_PREFIX, user_data.load_npz)):
         if spec.startswith(prefix) and spec[len(prefix):]:
             return load(spec[len(prefix):], n_bits=n_bits, image_size=image_size)
-    raise ValueError(f"unknown dataset spec {spec!r}; valid specs: {', '.join(VALID_SPECS)}")
+    raise errors.ConfigError(
+        f"unknown dataset spec {spec!r}; valid specs: {', '.join(VALID_SPECS)}")
 
 
 def _load_embedded(n_bits: int, image_size: int | None) -> image_dataset.ImageDataset:
     if image_size not in (None, 28):
-        raise ValueError(f"the embedded digits are 28x28; image_size={image_size} "
-                         f"is not supported for them")
+        raise errors.ConfigError(
+            f"the embedded digits are 28x28; image_size={image_size} is not "
+            f"supported for them")
     splits = embedded.load_mnist_5k()
     arrays = {split: data.images for split, data in splits.items()}
     return image_dataset.from_arrays(EMBEDDED, arrays, n_bits)

@@ -23,6 +23,7 @@ from typing import Callable
 import tensorflow as tf
 import tensorflow_datasets as tfds
 
+from tfp_flows import errors
 from tfp_flows.data import image_dataset
 from tfp_flows.data import transforms
 
@@ -37,7 +38,7 @@ CELEB_A_DEFAULT_SIZE = 64
 _SHUFFLE_BUFFER = 10_000
 
 
-class DatasetNotAvailableError(ValueError):
+class DatasetNotAvailableError(errors.DataError):
     """A TFDS dataset has not been prepared in the data_dir that was searched."""
 
 
@@ -110,8 +111,9 @@ def _split_size(images: tf.data.Dataset, name: str, split: str) -> int:
     """The size TFDS attaches to a split, read as the dataset's cardinality."""
     size = int(images.cardinality())
     if size <= 0:
-        raise ValueError(f"TFDS dataset {name!r}: the size of its {split} split is "
-                         f"unknown or zero ({size})")
+        raise errors.DataError(
+            f"TFDS dataset {name!r}: the size of its {split} split is unknown "
+            f"or zero ({size})")
     return size
 
 
@@ -122,8 +124,8 @@ def load_tfds(name: str, *, n_bits: int, data_dir: str | None,
     Raises:
       DatasetNotAvailableError: at once, if the dataset is not prepared in
         `data_dir` (TFDS's default folder when None).
-      ValueError: if `image_size` is given for a fixed-size dataset and differs
-        from its native size.
+      errors.ConfigError: (a ValueError) if `image_size` is given for a
+        fixed-size dataset and differs from its native size.
     """
     spec = TFDS_DATASETS[name]
     builder = tfds.builder(spec.tfds_name, data_dir=data_dir)
@@ -134,8 +136,9 @@ def load_tfds(name: str, *, n_bits: int, data_dir: str | None,
         preprocess = functools.partial(_crop_and_resize_face, side=size)
     else:
         if image_size is not None and native_shape[:2] != (image_size, image_size):
-            raise ValueError(f"{name} images are {native_shape[0]}x{native_shape[1]}; "
-                             f"image_size={image_size} is not supported for it")
+            raise errors.ConfigError(
+                f"{name} images are {native_shape[0]}x{native_shape[1]}; "
+                f"image_size={image_size} is not supported for it")
         event_shape, preprocess = native_shape, None
     tfds_splits = {"train": "train", "test": spec.test_split}
     try:
@@ -146,8 +149,8 @@ def load_tfds(name: str, *, n_bits: int, data_dir: str | None,
         raise DatasetNotAvailableError(
             f"TFDS dataset {spec.tfds_name!r} is not prepared: no data in "
             f"{builder.data_dir} (data_dir {root!r}). This library never "
-            f"downloads. On a machine with internet, run\n  "
-            f"{prepare_command(spec.tfds_name, root)}\n"
+            f"downloads. On a machine with internet, run "
+            f"`{prepare_command(spec.tfds_name, root)}` "
             f"(or `tfds build {spec.tfds_name} --data_dir={root}`, which needs "
             f"apache-beam installed), then copy {root} here and pass it as "
             f"data_dir.") from error

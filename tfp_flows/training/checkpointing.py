@@ -2,9 +2,11 @@
 
 import tensorflow as tf
 
+from tfp_flows import errors
 
-class CheckpointError(ValueError):
-  """A checkpoint cannot be read or does not fit the model being restored."""
+# A checkpoint cannot be read or does not fit the model being restored (a
+# ValueError); the name predates `tfp_flows.errors` and stays importable.
+CheckpointError = errors.CheckpointError
 
 
 def restore_latest(checkpoint, directory, partial=False):

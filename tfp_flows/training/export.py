@@ -23,7 +23,9 @@ def load(workdir):
       checkpoint, os.path.join(workdir, workdir_lib.CHECKPOINT_DIR),
       partial=True)
   if path is None:
-    raise workdir_lib.WorkdirError(f"No checkpoint in {workdir!r} yet.")
+    raise workdir_lib.WorkdirError(
+        f"No checkpoint in {workdir!r} yet: its training has not saved one "
+        f"(train.checkpoint_every steps).")
   ema.copy_to(model.trainable_variables)
   return model
 

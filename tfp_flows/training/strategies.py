@@ -2,6 +2,8 @@
 
 import tensorflow as tf
 
+from tfp_flows import errors
+
 STRATEGIES = ("default", "mirrored", "multi_worker")
 
 
@@ -17,4 +19,5 @@ def make_strategy(name):
     return tf.distribute.MirroredStrategy()
   if name == "multi_worker":
     return tf.distribute.MultiWorkerMirroredStrategy()
-  raise ValueError(f"Unknown strategy {name!r}; choose one of {STRATEGIES}.")
+  raise errors.ConfigError(
+      f"Unknown strategy {name!r} (--strategy); choose one of {STRATEGIES}.")

@@ -3,6 +3,7 @@
 import json
 import os
 
+from tfp_flows import errors
 from tfp_flows.training import evaluation
 from tfp_flows.training import export as export_lib
 from tfp_flows.training import images as images_lib
@@ -13,6 +14,8 @@ from tfp_flows.training import workdir as workdir_lib
 def evaluate_workdir(workdir, num_dequant_samples=1, max_test_images=0,
                      batch_size=0, seed=0):
   """Test bits/dim of the run in `workdir` (EMA weights); writes eval JSON."""
+  _check_at_least(1, num_dequant_samples=num_dequant_samples)
+  _check_at_least(0, max_test_images=max_test_images, batch_size=batch_size)
   model = export_lib.load(workdir)
   config = workdir_lib.read_config(workdir)
   dataset = train.load_data(config)
@@ -29,6 +32,8 @@ def evaluate_workdir(workdir, num_dequant_samples=1, max_test_images=0,
 
 def sample_workdir(workdir, num_samples, temperature, seed, output=None):
   """Writes a PNG grid of samples from the run in `workdir`."""
+  _check_at_least(1, num_samples=num_samples)
+  _check_at_least(0, temperature=temperature)
   model = export_lib.load(workdir)
   samples = model.sample(num_samples, temperature=temperature,
                          seed=(seed, 0)).numpy()
@@ -42,6 +47,13 @@ def export_workdir(workdir, export_dir=None):
   model = export_lib.load(workdir)
   return export_lib.export(
       model, export_dir or os.path.join(workdir, workdir_lib.EXPORT_DIR))
+
+
+def _check_at_least(low, **values):
+  """A `ConfigError` naming the flag of the first value below `low`."""
+  for name, value in values.items():
+    if value < low:
+      raise errors.ConfigError(f"--{name}={value} must be at least {low}.")
 
 
 def summarize(metrics):

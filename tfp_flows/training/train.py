@@ -14,6 +14,7 @@ import tensorflow as tf
 import tf_keras
 
 from tfp_flows import data
+from tfp_flows import errors
 from tfp_flows import models
 from tfp_flows.training import checkpointing
 from tfp_flows.training import ema as ema_lib
@@ -85,8 +86,13 @@ def train_and_evaluate(config, workdir, strategy_name="default",
   workdir_lib.check_compatible(workdir, config)
   strategy = strategies.make_strategy(strategy_name)
   batch_size = config.train.batch_size
+  for key in ("batch_size", "init_batch_size"):
+    if not 1 <= config.train[key] <= dataset.num_train:
+      raise errors.ConfigError(
+          f"train.{key}={config.train[key]} must be in [1, "
+          f"{dataset.num_train}], the size of {dataset.name}'s training split.")
   if batch_size % strategy.num_replicas_in_sync:
-    raise ValueError(
+    raise errors.ConfigError(
         f"train.batch_size={batch_size} must be divisible by the "
         f"{strategy.num_replicas_in_sync} replicas.")
 

@@ -15,6 +15,8 @@ import os
 
 import ml_collections
 
+from tfp_flows import errors
+
 CONFIG_FILE = "config.json"
 RUN_FILE = "run.json"
 CHECKPOINT_DIR = "checkpoints"
@@ -27,8 +29,9 @@ EXPORT_DIR = "export"
 _ARCHITECTURE_SECTIONS = ("model", "data")
 
 
-class WorkdirError(ValueError):
-  """The workdir is missing, incomplete or holds an incompatible run."""
+# The workdir is missing, incomplete or holds an incompatible run (a
+# ValueError); the name predates `tfp_flows.errors` and stays importable.
+WorkdirError = errors.WorkdirError
 
 
 def default_workdir(model_name):
