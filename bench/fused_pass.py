@@ -21,6 +21,7 @@ import tensorflow as tf
 
 from bench import results_io
 from tfp_flows import data
+from tfp_flows import graph_ops
 from tfp_flows import models
 from tfp_flows.models import flow_model
 
@@ -42,12 +43,8 @@ def _time_calls(fn, args, repeats):
   return float(np.median(times))
 
 
-def _conv_ops(concrete):
-  graph_def = concrete.graph.as_graph_def()
-  nodes = list(graph_def.node)
-  for function in graph_def.library.function:
-    nodes.extend(function.node_def)
-  return sum(node.op == "Conv2D" for node in nodes)
+def _conv_ops(function, y):
+  return graph_ops.op_counts(function.get_concrete_function(y))["Conv2D"]
 
 
 def main(argv):
@@ -76,8 +73,8 @@ def main(argv):
       "fused_s": _time_calls(fused, (y,), FLAGS.repeats),
       "tfp_transformed_distribution_s": _time_calls(tfp_path, (y,),
                                                     FLAGS.repeats),
-      "fused_conv2d_ops": _conv_ops(fused.get_concrete_function(y)),
-      "tfp_conv2d_ops": _conv_ops(tfp_path.get_concrete_function(y)),
+      "fused_conv2d_ops": _conv_ops(fused, y),
+      "tfp_conv2d_ops": _conv_ops(tfp_path, y),
   }
   results["tfp_over_fused_time_ratio"] = (
       results["tfp_transformed_distribution_s"] / results["fused_s"])

@@ -6,6 +6,7 @@ import tensorflow as tf
 
 from tests import bijector_test_util as util
 from tfp_flows import bijectors
+from tfp_flows import errors
 from tfp_flows import nets
 
 SHAPE = (4, 4, 2)
@@ -97,6 +98,45 @@ class CouplingTest(tf.test.TestCase, parameterized.TestCase):
                          nets.network_builder("zero_conv"))
     with self.assertRaisesRegex(ValueError, "Unknown partition"):
       bijectors.Coupling(SHAPE, "diagonal", nets.network_builder("zero_conv"))
+
+  def test_weights_exist_at_construction(self):
+    coupling = _coupling("checkerboard")
+    before = len(coupling.trainable_variables)
+    self.assertEqual(before, 8)  # 3 convs (W, b), 2 ActNorms (bias, scale).
+    coupling.forward(util.fresh(np.zeros((1,) + SHAPE)))
+    self.assertLen(coupling.trainable_variables, before)
+
+  def test_a_smaller_image_is_a_shape_error(self):
+    coupling = _coupling("channels")
+    with self.assertRaisesRegex(errors.ShapeError,
+                                r"shape \(4, 4, 2\).*\(2, 2, 2\)"):
+      coupling.forward(util.fresh(np.zeros((1, 2, 2, 2))))
+    with self.assertRaisesRegex(errors.ShapeError, "built for events"):
+      coupling.inverse_and_log_det(util.fresh(np.zeros((1, 4, 4, 3))))
+
+  def test_validate_args_checks_dynamic_shapes_and_dtype(self):
+    coupling = bijectors.Coupling(
+        SHAPE, "channels", nets.network_builder("zero_conv"),
+        validate_args=True)
+    traced = tf.function(lambda x: coupling.forward_and_log_det(x)[0])
+    unknown = traced.get_concrete_function(
+        tf.TensorSpec([None, None, None, 2]))
+    self.assertEqual(unknown(util.fresh(np.ones((1,) + SHAPE))).shape,
+                     (1,) + SHAPE)
+    with self.assertRaisesRegex(tf.errors.InvalidArgumentError,
+                                "event shape must be"):
+      unknown(util.fresh(np.ones((1, 2, 4, 2))))
+    with self.assertRaisesRegex(errors.InputTypeError, "float32"):
+      coupling.forward_and_log_det(tf.zeros((1,) + SHAPE, tf.int32))
+
+  def test_get_partition_swaps_an_instance(self):
+    partition = bijectors.get_partition("channels")
+    swapped = bijectors.get_partition(partition, swap=True)
+    self.assertTrue(swapped.swap)
+    self.assertFalse(partition.swap)
+    self.assertFalse(bijectors.get_partition(swapped, swap=True).swap)
+    x = tf.reshape(tf.range(4.0), [1, 1, 1, 4])
+    self.assertAllEqual(swapped.split(x)[0], partition.split(x)[1])
 
 
 if __name__ == "__main__":

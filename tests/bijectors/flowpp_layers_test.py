@@ -18,11 +18,17 @@ def _flowpp_net(**overrides):
   return nets.network_builder("flowpp", **hyper)
 
 
+# The context of a conditional coupling on SHAPE with a column split.
+CONTEXT_SHAPE = (4, 2, 5)
+
+
 def _mixture_coupling(partition="columns", swap=False, num_components=3,
                       **net_overrides):
+  context_shape = CONTEXT_SHAPE if net_overrides.get("use_context") else None
   return bijectors.Coupling(
       SHAPE, partition, _flowpp_net(**net_overrides),
-      transform=bijectors.MixtureLogisticTransform(num_components), swap=swap)
+      transform=bijectors.MixtureLogisticTransform(num_components), swap=swap,
+      context_shape=context_shape)
 
 
 def _checked(test, bijector, seed=0, context=None):
@@ -102,6 +108,8 @@ class ConditionalCouplingTest(tf.test.TestCase):
     coupling = _mixture_coupling(use_context=True)
     with self.assertRaisesRegex(ValueError, "conditional: pass a context"):
       coupling.forward(util.fresh(np.zeros((1,) + SHAPE)))
+    with self.assertRaisesRegex(ValueError, "conditional: pass a context"):
+      bijectors.Coupling(SHAPE, "columns", _flowpp_net(use_context=True))
 
 
 class PerHalfTest(tf.test.TestCase, parameterized.TestCase):

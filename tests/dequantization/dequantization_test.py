@@ -17,6 +17,7 @@ from tfp_flows import bijectors
 from tfp_flows import dequantization
 from tfp_flows import nets
 from tfp_flows.models import flow_model
+from tfp_flows.models import flowpp
 
 EVENT_SHAPE = (2, 2, 1)
 
@@ -25,19 +26,18 @@ def _tiny_model(dequantization_name):
   tf_keras.utils.set_random_seed(0)
   network_fn = nets.network_builder("flowpp", hidden_channels=8,
                                     num_blocks=1, heads=2, dropout=0.0)
-  core = bijectors.Sequential([
-      bijectors.steps.flowpp_step(
-          EVENT_SHAPE, "columns", network_fn,
-          bijectors.MixtureLogisticTransform(3), swap=bool(k), seed=k,
-          name=f"step_{k}") for k in range(2)])
-  config = ml_collections.ConfigDict(dict(dequantizer=dict(
+  core = bijectors.Sequential(bijectors.steps.flowpp_steps(
+      EVENT_SHAPE, "columns", 2, network_fn,
+      bijectors.MixtureLogisticTransform(3), name="step"))
+  config = ml_collections.ConfigDict(dict(
       num_couplings=2, hidden_channels=8, num_blocks=1, num_components=3,
       attention=True, heads=2, dropout=0.0, context_channels=4,
-      context_blocks=1)))
+      context_blocks=1))
+  dequantizer = (dequantization.UniformDequantizer()
+                 if dequantization_name == "uniform" else
+                 flowpp.build_dequantizer(config, EVENT_SHAPE, 8))
   model = flow_model.FlowModel(
-      EVENT_SHAPE, 8, bijectors.LogitPreprocess(8), core,
-      dequantization.get_dequantizer(dequantization_name, EVENT_SHAPE, 8,
-                                     config))
+      EVENT_SHAPE, 8, bijectors.LogitPreprocess(8), core, dequantizer)
   model.build()
   return model
 

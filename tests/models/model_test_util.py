@@ -42,15 +42,6 @@ def initialized_and_perturbed(test, model, seed=0):
   return model
 
 
-def conv2d_ops(concrete_function):
-  """Conv2D ops in a traced graph, including nested function bodies."""
-  graph_def = concrete_function.graph.as_graph_def()
-  nodes = list(graph_def.node)
-  for function in graph_def.library.function:
-    nodes.extend(function.node_def)
-  return [n for n in nodes if n.op == "Conv2D"]
-
-
 def conv_layers(module):
   import tf_keras  # pylint: disable=g-import-not-at-top
   return [m for m in module.submodules

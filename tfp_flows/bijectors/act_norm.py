@@ -6,8 +6,6 @@ import tensorflow as tf
 from tfp_flows.bijectors import flow_bijector
 from tfp_flows.nets import initialization
 
-_INIT_EPSILON = 1e-6
-
 
 class ActNorm(flow_bijector.FlowBijector):
   """`y = (x + bias) * exp(log_scale)`, per channel (Glow) or position (Flow++).
@@ -35,6 +33,7 @@ class ActNorm(flow_bijector.FlowBijector):
       self.bias = tf.Variable(tf.zeros(param_shape), name="bias")
       self.log_scale = tf.Variable(tf.zeros(param_shape), name="log_scale")
     super().__init__(parameters=parameters, name=name,
+                     event_shape=self._event_shape_hwc,
                      is_constant_jacobian=True, validate_args=validate_args)
 
   def _log_det(self):
@@ -43,10 +42,10 @@ class ActNorm(flow_bijector.FlowBijector):
     return float(broadcast) * tf.reduce_sum(self.log_scale)
 
   def _initialize_from(self, x):
-    axes = [0] if self._per_position else [0, 1, 2]
-    mean, variance = tf.nn.moments(x, axes=axes)
-    self.bias.assign(-mean)
-    self.log_scale.assign(-0.5 * tf.math.log(variance + _INIT_EPSILON))
+    bias, log_scale = initialization.standardizing_affine(
+        x, axes=[0] if self._per_position else [0, 1, 2])
+    self.bias.assign(bias)
+    self.log_scale.assign(log_scale)
 
   def _forward_and_log_det(self, x, training, context=None):
     if initialization.is_initializing():

@@ -29,20 +29,30 @@ class Coupling(flow_bijector.FlowBijector):
       dequantization flow). The coupling owns it, so `trainable_variables`
       include its weights.
     transform: the elementwise map (default Glow's affine).
+    context_shape: `(h, w, c)` of the context a conditional coupling's
+      network takes (None: unconditional).
   """
 
   def __init__(self, event_shape, partition, network_fn, transform=None,
-               swap=False, validate_args=False, name="coupling"):
+               swap=False, context_shape=None, validate_args=False,
+               name="coupling"):
     parameters = dict(locals())
+    event_shape = tuple(int(d) for d in event_shape)
     self._partition = partitions.get_partition(partition, swap=swap)
     self._transform = transform or elementwise.AffineTransform()
-    _, change_shape = self._partition.half_shapes(event_shape)
+    cond_shape, change_shape = self._partition.half_shapes(event_shape)
     self._change_channels = change_shape[-1]
     with tf.name_scope(name):
       self.network = network_fn(
           self._change_channels * self._transform.params_per_dim)
+      # One call on zeros creates the weights now, so `trainable_variables`
+      # is complete before a user's first step.
+      self.transform_params(
+          tf.zeros((1,) + cond_shape),
+          context=None if context_shape is None else tf.zeros(
+              (1,) + tuple(context_shape)))
     super().__init__(parameters=parameters, name=name,
-                     validate_args=validate_args)
+                     event_shape=event_shape, validate_args=validate_args)
 
   @property
   def partition(self):

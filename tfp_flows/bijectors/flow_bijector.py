@@ -21,10 +21,20 @@ pass; users composing these bijectors with plain TFP (`tfb.Chain`,
 
 Events are images `[..., H, W, C]` (`forward_min_event_ndims = 3`); any number
 of leading batch dimensions is accepted and flattened around the fused call.
+
+A bijector built for one event shape (`event_shape=(H, W, C)`, any entry
+`None` when it takes any size there, e.g. a 1x1 conv fixes only `C`) checks
+its input's static shape on every call, for free at trace time, and raises a
+`ShapeError` naming both shapes: a wrong shape would otherwise surface as a
+raw TensorFlow error deep inside, or, for a coupling on a smaller image, as
+a silently wrong result. With `validate_args=True` it also asserts the
+shape at run time where it is not known statically, and checks the dtype.
 """
 
 import tensorflow as tf
 import tensorflow_probability as tfp
+
+from tfp_flows import errors
 
 tfb = tfp.bijectors
 
@@ -39,8 +49,10 @@ class FlowBijector(tfb.Bijector):
   dropout in conditioning networks; it is `False` on the TFP-API paths.
   """
 
-  def __init__(self, *, parameters, name, is_constant_jacobian=False,
-               validate_args=False):
+  def __init__(self, *, parameters, name, event_shape=None,
+               is_constant_jacobian=False, validate_args=False):
+    self._image_shape = None if event_shape is None else tuple(
+        None if d is None else int(d) for d in event_shape)
     super().__init__(
         forward_min_event_ndims=IMAGE_EVENT_NDIMS,
         inverse_min_event_ndims=IMAGE_EVENT_NDIMS,
@@ -55,15 +67,59 @@ class FlowBijector(tfb.Bijector):
     # Parameters are variables and layers, never batched: batch shape is [].
     return dict()
 
+  @property
+  def image_shape(self):
+    """The `(H, W, C)` this bijector was built for (None: any), or None."""
+    return self._image_shape
+
   def forward_and_log_det(self, x, training=False, context=None):
     """Returns `(forward(x), forward_log_det_jacobian(x))` in one pass."""
     with tf.name_scope(self.name):
-      return _over_flat_batch(self._forward_and_log_det, x, training, context)
+      return _over_flat_batch(self._checked(self._forward_and_log_det), x,
+                              training, context)
 
   def inverse_and_log_det(self, y, training=False, context=None):
     """Returns `(inverse(y), inverse_log_det_jacobian(y))` in one pass."""
     with tf.name_scope(self.name):
-      return _over_flat_batch(self._inverse_and_log_det, y, training, context)
+      return _over_flat_batch(self._checked(self._inverse_and_log_det), y,
+                              training, context)
+
+  def _output_image_shape(self):
+    """The shape `inverse` takes; shape-changing bijectors override it."""
+    return self._image_shape
+
+  def _checked(self, fused_fn):
+    """`fused_fn` behind the checks of its input (see the module docstring)."""
+    expected = (self._image_shape if fused_fn.__name__.startswith("_forward")
+                else self._output_image_shape())
+
+    def checked(x, training, context):
+      x = self._check_input(x, expected)
+      return fused_fn(x, training, context)
+    return checked
+
+  def _check_input(self, x, expected):
+    if self.validate_args and not x.dtype.is_floating:
+      raise errors.InputTypeError(
+          f"{self.name} takes float32 tensors; got dtype {x.dtype.name}.")
+    if expected is None:
+      return x
+    static = tuple(x.shape[-3:]) if x.shape.rank is not None else None
+    if static is not None and any(
+        e is not None and s is not None and e != s
+        for e, s in zip(expected, static)):
+      raise errors.ShapeError(
+          f"{self.name} was built for events of shape {_show(expected)}; got "
+          f"a tensor of shape {tuple(x.shape)} (events "
+          f"{_show(static)}).")
+    if self.validate_args and (static is None or None in static):
+      dims = [i for i, e in enumerate(expected) if e is not None]
+      with tf.control_dependencies([tf.debugging.assert_equal(
+          tf.gather(tf.shape(x)[-3:], dims),
+          tf.constant([expected[i] for i in dims]),
+          message=f"{self.name}: event shape must be {_show(expected)}")]):
+        x = tf.identity(x)
+    return x
 
   def _forward_and_log_det(self, x, training, context=None):
     raise NotImplementedError
@@ -72,16 +128,16 @@ class FlowBijector(tfb.Bijector):
     raise NotImplementedError
 
   def _forward(self, x, context=None):
-    return _over_flat_batch(self._forward_and_log_det, x, False, context)[0]
+    return self.forward_and_log_det(x, context=context)[0]
 
   def _inverse(self, y, context=None):
-    return _over_flat_batch(self._inverse_and_log_det, y, False, context)[0]
+    return self.inverse_and_log_det(y, context=context)[0]
 
   def _forward_log_det_jacobian(self, x, context=None):
-    return _over_flat_batch(self._forward_and_log_det, x, False, context)[1]
+    return self.forward_and_log_det(x, context=context)[1]
 
   def _inverse_log_det_jacobian(self, y, context=None):
-    return _over_flat_batch(self._inverse_and_log_det, y, False, context)[1]
+    return self.inverse_and_log_det(y, context=context)[1]
 
 
 def _over_flat_batch(fused_fn, x, training, context):
@@ -90,7 +146,7 @@ def _over_flat_batch(fused_fn, x, training, context):
   if x.shape.rank == 4:
     return fused_fn(x, training, context)
   if x.shape.rank is None or x.shape.rank < IMAGE_EVENT_NDIMS:
-    raise ValueError(
+    raise errors.ShapeError(
         f"Expected an image tensor [..., H, W, C]; got shape {x.shape}.")
   batch_shape = tf.shape(x)[:-IMAGE_EVENT_NDIMS]
   y, log_det = fused_fn(_flatten_batch(x), training,
@@ -102,6 +158,10 @@ def _over_flat_batch(fused_fn, x, training, context):
 def _flatten_batch(x):
   x = tf.convert_to_tensor(x, dtype_hint=tf.float32)
   return tf.reshape(x, tf.concat([[-1], tf.shape(x)[-IMAGE_EVENT_NDIMS:]], 0))
+
+
+def _show(shape):
+  return "(" + ", ".join("any" if d is None else str(d) for d in shape) + ")"
 
 
 def event_size(shape) -> int:

@@ -41,6 +41,7 @@ class InvertibleConv1x1(flow_bijector.FlowBijector):
       self.permutation = tf.Variable(perm, trainable=False, name="permutation")
       self.sign = tf.Variable(sign, trainable=False, name="sign")
     super().__init__(parameters=parameters, name=name,
+                     event_shape=(None, None, self._channels),
                      is_constant_jacobian=True, validate_args=validate_args)
 
   def weight(self):

@@ -16,6 +16,8 @@ roles of the two halves (Flow++'s TupleFlip between couplings).
 
 import tensorflow as tf
 
+from tfp_flows import errors
+
 
 class Partition:
   """Base class; subclasses implement `_split`, `_merge` and shapes."""
@@ -61,7 +63,7 @@ class ChannelPartition(Partition):
   def _half_shapes(self, event_shape):
     h, w, c = event_shape
     if c < 2:
-      raise ValueError(
+      raise errors.ShapeError(
           f"A 'channels' partition needs at least 2 channels; the event has "
           f"shape {event_shape}.")
     return (h, w, c - c // 2), (h, w, c // 2)
@@ -80,7 +82,7 @@ class _PairedColumns(Partition):
   def _half_shapes(self, event_shape):
     h, w, c = event_shape
     if w % 2:
-      raise ValueError(
+      raise errors.ShapeError(
           f"A '{self.name}' partition needs an even width; the event has "
           f"shape {event_shape}.")
     return (h, w // 2, c), (h, w // 2, c)
@@ -140,10 +142,14 @@ _PARTITIONS = {p.name: p for p in (ChannelPartition, ColumnPartition,
 
 
 def get_partition(name, swap=False) -> Partition:
-  """Looks a partition up by name: 'channels', 'columns' or 'checkerboard'."""
+  """A partition by name ('channels', 'columns', 'checkerboard') or instance.
+
+  `swap=True` exchanges the halves: of a named partition, or of the given
+  instance (a new one, so the instance itself is unchanged).
+  """
   if isinstance(name, Partition):
-    return name
+    return type(name)(swap=name.swap != bool(swap))
   if name not in _PARTITIONS:
-    raise ValueError(
+    raise errors.ConfigError(
         f"Unknown partition {name!r}; choose one of {sorted(_PARTITIONS)}.")
   return _PARTITIONS[name](swap=swap)

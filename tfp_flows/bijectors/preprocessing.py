@@ -25,6 +25,8 @@ class Centering(flow_bijector.FlowBijector):
     return tf.fill(tf.shape(x)[:1], -dims * math.log(self._n_bins))
 
   def _forward_and_log_det(self, x, training, context=None):
+    if self.validate_args:
+      x = _assert_in_range(x, self._n_bins, self.name)
     return x / self._n_bins - 0.5, self._log_det(x)
 
   def _inverse_and_log_det(self, y, training, context=None):
@@ -56,6 +58,8 @@ class LogitPreprocess(flow_bijector.FlowBijector):
     return tf.reduce_sum(per_dim, axis=[1, 2, 3])
 
   def _forward_and_log_det(self, x, training, context=None):
+    if self.validate_args:
+      x = _assert_in_range(x, self._n_bins, self.name)
     p = self._alpha + (1.0 - 2.0 * self._alpha) * x / self._n_bins
     z = tf.math.log(p) - tf.math.log1p(-p)
     return z, self._log_det_from_logit(z)
@@ -86,3 +90,13 @@ class Sigmoid(flow_bijector.FlowBijector):
   def _inverse_and_log_det(self, y, training, context=None):
     x = tf.math.log(y) - tf.math.log1p(-y)
     return x, -self._log_det(x)
+
+
+def _assert_in_range(x, n_bins, name):
+  """`x` behind run-time checks that it lies in `[0, n_bins]` (dequantized)."""
+  with tf.control_dependencies([
+      tf.debugging.assert_greater_equal(
+          x, 0.0, message=f"{name}: values must be >= 0"),
+      tf.debugging.assert_less_equal(
+          x, n_bins, message=f"{name}: values must be <= {n_bins:g}")]):
+    return tf.identity(x)

@@ -2,6 +2,7 @@
 
 import tensorflow as tf
 
+from tfp_flows import errors
 from tfp_flows.bijectors import flow_bijector
 
 
@@ -26,7 +27,7 @@ class Squeeze(flow_bijector.FlowBijector):
     h, w = x.shape[1], x.shape[2]
     if (h is not None and h % self._factor) or (
         w is not None and w % self._factor):
-      raise ValueError(
+      raise errors.ShapeError(
           f"Squeeze by {self._factor} needs height and width divisible by "
           f"{self._factor}; got an image of shape {x.shape[1:]}.")
 
@@ -36,6 +37,11 @@ class Squeeze(flow_bijector.FlowBijector):
             tf.zeros(tf.shape(x)[:1], x.dtype))
 
   def _inverse_and_log_det(self, y, training, context=None):
+    channels = y.shape[-1]
+    if channels is not None and channels % self._factor ** 2:
+      raise errors.ShapeError(
+          f"Unsqueezing by {self._factor} needs channels divisible by "
+          f"{self._factor ** 2}; got an image of shape {y.shape[1:]}.")
     return (tf.nn.depth_to_space(y, self._factor),
             tf.zeros(tf.shape(y)[:1], y.dtype))
 

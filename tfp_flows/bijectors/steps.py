@@ -8,8 +8,22 @@ from tfp_flows.bijectors import per_half
 from tfp_flows.bijectors import sequential
 
 
+def flowpp_steps(event_shape, partition, count, network_fn, transform,
+                 name, seed=0, context_shape=None):
+  """`count` Flow++ steps `[Norm, Pointwise, coupling, flip]`, as a list.
+
+  Step k is named `<name>_<k>`; the flips alternate which half conditions
+  (`swap = k % 2`). Flow++'s stages and its dequantization flow are such
+  stacks.
+  """
+  return [flowpp_step(event_shape, partition, network_fn, transform,
+                      swap=bool(k % 2), seed=seed + 2 * k,
+                      context_shape=context_shape, name=f"{name}_{k}")
+          for k in range(count)]
+
+
 def flowpp_step(event_shape, partition, network_fn, transform, swap, seed=0,
-                name="flowpp_step"):
+                context_shape=None, name="flowpp_step"):
   """Flow++'s `[Norm, Pointwise, coupling]`, before a flip (`swap`).
 
   "Norm" is ActNorm with per-position scale and bias over the whole image
@@ -33,5 +47,6 @@ def flowpp_step(event_shape, partition, network_fn, transform, swap, seed=0,
           name=f"{name}_pointwise"),
       coupling.Coupling(event_shape, split.name, network_fn,
                         transform=transform, swap=swap,
+                        context_shape=context_shape,
                         name=f"{name}_coupling"),
   ], name=name)

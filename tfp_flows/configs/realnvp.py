@@ -25,17 +25,19 @@ def default():
 
 
 def cifar10():
-  """The paper's CIFAR-10 model: 3 scales, ResNets of 8 blocks x 64 features."""
-  config = default()
+  """The paper's CIFAR-10 model: 3 scales, ResNets of 8 blocks x 64 features.
+
+  Logit preprocessing with uniform dequantization; Adam at 1e-3; batch 64.
+  """
+  config = common.base_config("realnvp")
   config.data.dataset = "cifar10"
   config.model.preprocessing = "logit"
   config.model.dequantization = "uniform"
-  config.model.dequantizer = common.cpu_dequantizer()
-  config.train.batch_size = 64
-  config.train.learning_rate = 1e-3
   config.model.num_scales = 3
   config.model.hidden_channels = 64
   config.model.num_blocks = 8
+  config.train.batch_size = 64
+  config.train.learning_rate = 1e-3
   config.train.steps = 500_000
   config.train.warmup_steps = 5000
   config.train.checkpoint_every = 5000

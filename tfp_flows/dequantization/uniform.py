@@ -2,14 +2,15 @@
 
 import tensorflow as tf
 
+from tfp_flows.dequantization import base
 
-class UniformDequantizer(tf.Module):
+
+class UniformDequantizer(base.Dequantizer):
   """Adds uniform noise to integer pixels; `log q(u | x) = 0`.
 
   Since `p(x) = integral over [0,1)^D of p(x + u) du >= exp E_u log p(x + u)`,
   the continuous density evaluated at `x + u` bounds the discrete likelihood
-  (Theis et al. 2016). The noise is a standard sample (`sample_noise`) so that
-  callers can draw it for a global batch and slice it per replica.
+  (Theis et al. 2016).
   """
 
   def __init__(self, name="uniform_dequantizer"):
@@ -24,8 +25,3 @@ class UniformDequantizer(tf.Module):
     del training  # No network.
     y = tf.cast(images, tf.float32) + noise
     return y, tf.zeros(tf.shape(y)[:1])
-
-  def dequantize(self, images, seed=None, training=False):
-    """Returns `(y, log_q)` with `y = images + u`; `seed` is stateless."""
-    noise = self.sample_noise(tf.shape(images), seed)
-    return self.dequantize_with_noise(images, noise, training=training)

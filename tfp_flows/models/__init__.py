@@ -10,6 +10,9 @@ from tfp_flows import errors
 from tfp_flows.models import registry
 from tfp_flows.models.flow_model import FlowModel
 from tfp_flows.models.flow_model import validate_images
+from tfp_flows.models import flowpp
+from tfp_flows.models import glow
+from tfp_flows.models import realnvp
 from tfp_flows.models.registry import family_names
 from tfp_flows.models.registry import get_config
 from tfp_flows.models.registry import preset_names
@@ -52,9 +55,21 @@ def build_model(config, event_shape) -> FlowModel:
       event_shape, n_bits,
       preprocessing=_PREPROCESSING[config.model.preprocessing](n_bits),
       core=architecture.build_core(config.model, event_shape),
-      dequantizer=dequantization.get_dequantizer(
-          config.model.dequantization, event_shape, n_bits, config.model),
+      dequantizer=_dequantizer(config.model, registry.family(family),
+                               event_shape, n_bits),
       name=family)
+
+
+def _dequantizer(model_config, family, event_shape, n_bits):
+  name = model_config.dequantization
+  if name == "uniform":
+    return dequantization.UniformDequantizer()
+  if name == "variational":
+    return family.variational_dequantizer(model_config.dequantizer,
+                                          event_shape, n_bits)
+  raise errors.ConfigError(
+      f"Unknown dequantization {name!r} (config.model.dequantization); "
+      f"choose one of {list(dequantization.DEQUANTIZATIONS)}.")
 
 
 __all__ = ["FlowModel", "IncompatibleShapeError", "build_model",

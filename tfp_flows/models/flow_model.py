@@ -17,12 +17,13 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 
 from tfp_flows import bijectors
+from tfp_flows import errors
+from tfp_flows.densities import standard_normal_log_prob
+from tfp_flows.models import multiscale
 from tfp_flows.nets import initialization
 
 tfb = tfp.bijectors
 tfd = tfp.distributions
-
-_HALF_LOG_TWO_PI = 0.5 * math.log(2.0 * math.pi)
 
 
 class FlowModel(tf.Module):
@@ -139,14 +140,13 @@ class FlowModel(tf.Module):
   def parameter_counts(self):
     """Trainable scalars per section, in order, and their `total`.
 
-    Sections: `dequantization`, then each top-level layer of the core flow
-    that has weights (Flow++'s stages, Glow's steps).
+    Sections: `dequantization`, then the core flow's levels and splits
+    (`level_0`, `level_0_split_0`, `level_1`, ...; Flow++'s stages).
     """
     counts = {"dequantization": _count(self.dequantizer)}
-    core = self.normalizing_flow.layers[-1]
-    for layer in getattr(core, "layers", [core]):
-      if _count(layer):
-        counts[layer.name] = _count(layer)
+    for section, modules in multiscale.parameter_sections(
+        self.normalizing_flow.layers[-1]):
+      counts[section] = sum(_count(m) for m in modules)
     counts["total"] = _count(self)
     return counts
 
@@ -180,10 +180,6 @@ def _count(module):
   return int(sum(v.shape.num_elements() for v in module.trainable_variables))
 
 
-def standard_normal_log_prob(z):
-  return -tf.reduce_sum(0.5 * tf.square(z) + _HALF_LOG_TWO_PI, axis=[1, 2, 3])
-
-
 def validate_images(images, event_shape, n_bits):
   """Checks dtype, rank, shape and (when values are known) range.
 
@@ -194,23 +190,23 @@ def validate_images(images, event_shape, n_bits):
     images = np.asarray(images)
   dtype = tf.as_dtype(images.dtype)
   if not dtype.is_integer:
-    raise TypeError(
+    raise errors.InputTypeError(
         f"Images must be integer pixel values in [0, {2 ** n_bits}); got "
         f"dtype {dtype.name}. Quantize first, e.g. tf.cast(x, tf.uint8); "
         f"the model dequantizes internally.")
   shape = tuple(images.shape)
   if len(shape) != 4:
-    raise ValueError(
+    raise errors.ShapeError(
         f"Images must have rank 4 [N, H, W, C]; got shape {shape}.")
   if tuple(shape[1:]) != tuple(event_shape) and None not in shape[1:]:
-    raise ValueError(
+    raise errors.ShapeError(
         f"Images must have shape [N, {', '.join(map(str, event_shape))}] for "
         f"this model; got {shape}.")
   if isinstance(images, np.ndarray) or (
       tf.executing_eagerly() and hasattr(images, "numpy")):
     values = np.asarray(images)
     if values.size and (values.min() < 0 or values.max() >= 2 ** n_bits):
-      raise ValueError(
+      raise errors.DataError(
           f"Pixel values must lie in [0, {2 ** n_bits}) for n_bits={n_bits}; "
           f"got values in [{values.min()}, {values.max()}].")
   return tf.convert_to_tensor(images)

@@ -9,12 +9,23 @@
 
 Couplings: mixture of K logistics CDF + affine (`coupling='affine'` drops
 the CDF, K = 0); networks: gated residual convs with multi-head
-self-attention (`attention=False` drops it). Dequantization: variational
-(`tfp_flows.dequantization.VariationalDequantizer`) or uniform. The counts of
-couplings per stage are `config.couplings_per_stage`.
+self-attention (`attention=False` drops it). The counts of couplings per
+stage are `config.couplings_per_stage`.
+
+Variational dequantization, q(u | x) (`build_dequantizer`; Glow's and
+RealNVP's CPU defaults use it too):
+
+    context:  x / 2^n_bits - 0.5, column halves stacked on channels
+              3x3 conv -> B x gated conv (3x3 gates)         [H, W/2, F_c]
+    flow:     K x [Norm, Pointwise, coupling with context, flip] on eps
+              sigmoid -> u in (0, 1)
 """
 
+import tensorflow as tf
+
 from tfp_flows import bijectors
+from tfp_flows import dequantization
+from tfp_flows import errors
 from tfp_flows import nets
 from tfp_flows.models import shapes
 
@@ -30,7 +41,7 @@ def check_event_shape(config, event_shape):
 
 def coupling_transform(config):
   if config.coupling not in COUPLINGS:
-    raise ValueError(
+    raise errors.ConfigError(
         f"Unknown coupling {config.coupling!r}; choose one of "
         f"{list(COUPLINGS)}.")
   return bijectors.MixtureLogisticTransform(
@@ -41,7 +52,7 @@ def build_core(config, event_shape):
   """The normalizing flow from preprocessed images to N(0, I) latents."""
   check_event_shape(config, event_shape)
   if len(config.couplings_per_stage) != 3:
-    raise ValueError(
+    raise errors.ConfigError(
         f"couplings_per_stage needs 3 counts (Flow++'s stages); got "
         f"{tuple(config.couplings_per_stage)}.")
   network_fn = nets.network_builder(
@@ -55,11 +66,9 @@ def build_core(config, event_shape):
 
   def stage(index, shape, partition, count):
     name = f"stage_{index}"
-    return bijectors.Sequential(
-        [bijectors.steps.flowpp_step(
-            shape, partition, network_fn, transform, swap=bool(k % 2),
-            seed=100 * index + 2 * k, name=f"{name}_{k}")
-         for k in range(count)], name=name)
+    return bijectors.Sequential(bijectors.steps.flowpp_steps(
+        shape, partition, count, network_fn, transform, name=name,
+        seed=100 * index), name=name)
 
   return bijectors.Sequential([
       stage(1, event_shape, "columns", ones),
@@ -68,3 +77,26 @@ def build_core(config, event_shape):
       stage(3, squeezed, "columns", threes),
       bijectors.Unsqueeze(),
   ], name="flowpp")
+
+
+def build_dequantizer(config, event_shape, n_bits):
+  """Flow++'s q(u | x), sized by `config` (the model's `dequantizer` section)."""
+  h, w, _ = event_shape
+  columns = bijectors.get_partition("columns")
+  network_fn = nets.network_builder(
+      "flowpp", hidden_channels=config.hidden_channels,
+      num_blocks=config.num_blocks, attention=config.attention,
+      heads=config.heads, dropout=config.dropout, use_context=True)
+  flow = bijectors.Sequential(
+      bijectors.steps.flowpp_steps(
+          event_shape, "columns", config.num_couplings, network_fn,
+          bijectors.MixtureLogisticTransform(config.num_components),
+          name="dequant", context_shape=(h, w // 2, config.context_channels))
+      + [bijectors.Sigmoid()], name="dequantization_flow")
+  with tf.name_scope("variational_dequantizer"):
+    context_network = nets.ContextNet(
+        config.context_channels, config.context_blocks, config.dropout,
+        name="context")
+  return dequantization.VariationalDequantizer(
+      context_network, flow, n_bits,
+      context_inputs=lambda centred: tf.concat(columns.split(centred), -1))

@@ -1,10 +1,12 @@
 """The model families, registered in one place.
 
 A family is an architecture module (`build_core(config, event_shape)` and
-`check_event_shape(config, event_shape)`) and its presets (name -> function
-returning a ConfigDict, in `tfp_flows.configs.<family>`). Adding a family is
-one line in `FAMILIES`, beside its two files (and the `configs/<family>.py`
-wrapper that lets `--config` name the presets by path).
+`check_event_shape(config, event_shape)`), its presets (name -> function
+returning a ConfigDict, in `tfp_flows.configs.<family>`) and the assembly of
+its variational dequantizer (`(config.model.dequantizer, event_shape,
+n_bits) -> Dequantizer`). Adding a family is one line in `FAMILIES`, beside
+its two files (and the `configs/<family>.py` wrapper that lets `--config`
+name the presets by path).
 """
 
 import dataclasses
@@ -25,12 +27,14 @@ from tfp_flows.models import realnvp
 class Family:
   architecture: types.ModuleType
   presets: Mapping[str, Callable]
+  variational_dequantizer: Callable
 
 
 FAMILIES = {
-    "flowpp": Family(flowpp, flowpp_presets.PRESETS),
-    "glow": Family(glow, glow_presets.PRESETS),
-    "realnvp": Family(realnvp, realnvp_presets.PRESETS),
+    "flowpp": Family(flowpp, flowpp_presets.PRESETS, flowpp.build_dequantizer),
+    "glow": Family(glow, glow_presets.PRESETS, flowpp.build_dequantizer),
+    "realnvp": Family(realnvp, realnvp_presets.PRESETS,
+                      flowpp.build_dequantizer),
 }
 # Families that arrive with later work: named so users get a clear message.
 PENDING = {"macow": "MaCow is not implemented yet (tracked in its own issue)"}

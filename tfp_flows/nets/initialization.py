@@ -12,6 +12,11 @@ using them.
 import contextlib
 import threading
 
+import tensorflow as tf
+
+# Keeps the initial scale finite for a channel that is constant in the batch.
+_EPSILON = 1e-6
+
 _state = threading.local()
 
 
@@ -29,3 +34,14 @@ def data_dependent_init():
 def is_initializing() -> bool:
   """Whether the current forward pass should set data-dependent parameters."""
   return getattr(_state, "active", False)
+
+
+def standardizing_affine(x, axes):
+  """`(shift, log_scale)` making `(x + shift) * exp(log_scale)` standard.
+
+  Over `axes`, the result has zero mean and unit variance: `shift = -mean`,
+  `log_scale = -log(std)`. Every data-initialised layer (ActNorm bijector and
+  network layer, data-initialised convs) starts from these statistics.
+  """
+  mean, variance = tf.nn.moments(x, axes=axes)
+  return -mean, -0.5 * tf.math.log(variance + _EPSILON)

@@ -5,8 +5,6 @@ import tensorflow as tf
 
 from tfp_flows.nets import initialization
 
-_INIT_EPSILON = 1e-6
-
 
 class ActNorm(tf_keras.layers.Layer):
   """Per-channel `(x + bias) * exp(log_scale)` inside a network (Glow's NN).
@@ -25,9 +23,9 @@ class ActNorm(tf_keras.layers.Layer):
 
   def call(self, x):
     if initialization.is_initializing():
-      mean, variance = tf.nn.moments(x, axes=[0, 1, 2])
-      self.bias.assign(-mean)
-      self.log_scale.assign(-0.5 * tf.math.log(variance + _INIT_EPSILON))
+      bias, log_scale = initialization.standardizing_affine(x, [0, 1, 2])
+      self.bias.assign(bias)
+      self.log_scale.assign(log_scale)
     return (x + self.bias) * tf.exp(self.log_scale)
 
 
@@ -65,9 +63,10 @@ class DataInitConv2D(tf_keras.layers.Conv2D):
   def call(self, inputs):
     outputs = super().call(inputs)
     if initialization.is_initializing():
-      mean, variance = tf.nn.moments(outputs, axes=[0, 1, 2])
-      scale = self.init_scale * tf.math.rsqrt(variance + _INIT_EPSILON)
+      shift, log_scale = initialization.standardizing_affine(outputs,
+                                                             [0, 1, 2])
+      scale = self.init_scale * tf.exp(log_scale)
       self.kernel.assign(self.kernel * scale)
-      self.bias.assign((self.bias - mean) * scale)
-      outputs = (outputs - mean) * scale
+      self.bias.assign((self.bias + shift) * scale)
+      outputs = (outputs + shift) * scale
     return outputs
