@@ -1,34 +1,29 @@
-"""A tiny Glow with Adam, EMA and a TrainStep, for training-step tests."""
+"""A tiny Glow's train state and TrainStep, for training-step tests."""
 
 import tensorflow as tf
 import tf_keras
 
 from tfp_flows import models
-from tfp_flows.training import ema as ema_lib
+from tfp_flows.training import state
 from tfp_flows.training import train_step
 
 EVENT_SHAPE = (28, 28, 1)
 
 
-class TinyRun:
-  """Model, optimizer, EMA and step, created under `strategy`'s scope.
+class TinyRun(state.TrainState):
+  """The trainer's own set-up of model, optimizer and EMA, plus a step.
 
   The Keras seed is reset before each build, so two runs start identical;
   `initialize` runs outside `strategy.run`, so replicas get the same values.
   """
 
   def __init__(self, init_images, strategy=None, jit_compile=False):
-    self.strategy = strategy or tf.distribute.get_strategy()
     self.config = models.get_config("glow", "tiny")
+    self.config.train.learning_rate = 1e-3
+    tf_keras.utils.set_random_seed(0)
+    super().__init__(self.config, EVENT_SHAPE, strategy)
     with self.strategy.scope():
-      tf_keras.utils.set_random_seed(0)
-      self.model = models.build_model(self.config, EVENT_SHAPE)
-      self.model.build()
       self.model.initialize(init_images)
-      self.optimizer = tf_keras.optimizers.Adam(1e-3)
-      self.optimizer.build(self.model.trainable_variables)
-      self.ema = ema_lib.ExponentialMovingAverage(
-          self.model.trainable_variables, self.config.train.ema_decay)
     self.step = self.make_step(jit_compile)
 
   def make_step(self, jit_compile=False):

@@ -147,20 +147,20 @@ class LearningTest(tf.test.TestCase, parameterized.TestCase):
   # flowpp, variational dequantization, 3.52 -> 2.81 bits/dim.
   @parameterized.parameters("glow", "flowpp")
   def test_loss_falls_and_every_variable_changes(self, family):
-    from tfp_flows.training import ema as ema_lib  # pylint: disable=g-import-not-at-top
+    from tfp_flows.training import state  # pylint: disable=g-import-not-at-top
     from tfp_flows.training import train_step  # pylint: disable=g-import-not-at-top
     import tf_keras  # pylint: disable=g-import-not-at-top
     tf_keras.utils.set_random_seed(0)
     images = next(iter(tfp_flows.data.load_dataset("embedded").train(
         16, seed=0)))
-    model = models.build_model(_tiny_config(family=family), (28, 28, 1))
-    model.build()
+    config = _tiny_config(family=family)
+    config.train.update(learning_rate=1e-2, warmup_steps=1, ema_decay=0.9,
+                        grad_clip_norm=100.0)
+    run = state.TrainState(config, (28, 28, 1))
+    model = run.model
     model.initialize(images)
-    optimizer = tf_keras.optimizers.Adam(1e-2)
-    optimizer.build(model.trainable_variables)
-    ema = ema_lib.ExponentialMovingAverage(model.trainable_variables, 0.9)
-    step = train_step.TrainStep(model, optimizer, ema,
-                                tf.distribute.get_strategy(), 100.0)
+    step = train_step.TrainStep(model, run.optimizer, run.ema, run.strategy,
+                                config.train.grad_clip_norm)
     before = [v.numpy().copy() for v in model.trainable_variables]
     losses = [float(step(images, (0, i))["loss_bpd"]) for i in range(30)]
     self.assertLess(np.mean(losses[-5:]), losses[0] - 0.5, losses)

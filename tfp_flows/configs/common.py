@@ -25,6 +25,7 @@ def base_config(model_name):
   config.train.batch_size = 64
   config.train.learning_rate = 1e-3
   config.train.warmup_steps = 200
+  config.train.lr_decay_per_step = 1.0  # < 1: exponential decay after warm-up.
   config.train.grad_clip_norm = 100.0
   config.train.ema_decay = 0.999
   config.train.init_batch_size = 256

@@ -17,10 +17,9 @@ from tfp_flows import data
 from tfp_flows import errors
 from tfp_flows import models
 from tfp_flows.training import checkpointing
-from tfp_flows.training import ema as ema_lib
 from tfp_flows.training import evaluation
 from tfp_flows.training import images as images_lib
-from tfp_flows.training import schedules
+from tfp_flows.training import state as state_lib
 from tfp_flows.training import strategies
 from tfp_flows.training import train_step as train_step_lib
 from tfp_flows.training import workdir as workdir_lib
@@ -39,19 +38,12 @@ def format_counts(counts):
                    if name != "total")
 
 
-class _Run:
-  """The stateful objects of one training run, created under the strategy."""
+class _Run(state_lib.TrainState):
+  """A run's train state, step counters, data position and checkpoint."""
 
   def __init__(self, config, event_shape, strategy, train_batches):
+    super().__init__(config, event_shape, strategy)
     with strategy.scope():
-      self.model = models.build_model(config, event_shape)
-      self.model.build()
-      self.schedule = schedules.WarmupConstant(config.train.learning_rate,
-                                               config.train.warmup_steps)
-      self.optimizer = tf_keras.optimizers.Adam(self.schedule)
-      self.optimizer.build(self.model.trainable_variables)
-      self.ema = ema_lib.ExponentialMovingAverage(
-          self.model.trainable_variables, config.train.ema_decay)
       self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
       self.skipped = tf.Variable(0, dtype=tf.int64, trainable=False,
                                  name="skipped_updates")

@@ -68,11 +68,14 @@ def check_compatible(workdir, config):
     return
   saved = read_config(workdir)
   for section in _ARCHITECTURE_SECTIONS:
-    if saved[section].to_dict() != config[section].to_dict():
+    # Through JSON both sides alike: a preset's tuple is a list once saved.
+    before, now = (json.loads(json.dumps(c[section].to_dict()))
+                   for c in (saved, config))
+    if before != now:
       raise WorkdirError(
           f"{workdir!r} holds a run with a different `{section}` config "
-          f"({_diff(saved[section].to_dict(), config[section].to_dict())}). "
-          f"Use another --workdir, or the same settings to resume.")
+          f"({_diff(before, now)}). Use another --workdir, or the same "
+          f"settings to resume.")
 
 
 def write_run(workdir, config, event_shape, dataset_name):
