@@ -22,6 +22,19 @@ def _glow_step():
   ], name="glow_step")
 
 
+class _AddContext(bijectors.FlowBijector):
+  """`y = x + context`: a probe of the context a layer receives."""
+
+  def __init__(self):
+    super().__init__(parameters={}, name="add_context")
+
+  def _forward_and_log_det(self, x, training, context=None):
+    return x + context, tf.zeros(tf.shape(x)[:1])
+
+  def _inverse_and_log_det(self, y, training, context=None):
+    return y - context, tf.zeros(tf.shape(y)[:1])
+
+
 class SequentialTest(tf.test.TestCase):
 
   def test_invertible_and_log_det_matches_autodiff(self):
@@ -68,6 +81,18 @@ class SequentialTest(tf.test.TestCase):
                         rtol=1e-5)
     samples = distribution.sample(3, seed=(1, 2))
     self.assertEqual(samples.shape, (3,) + SHAPE)
+
+  def test_the_context_follows_squeezes(self):
+    # A context on the image's grid stays aligned with it through a squeeze.
+    flow = bijectors.Sequential(
+        [bijectors.Squeeze(), _AddContext(), bijectors.Unsqueeze()])
+    rng = np.random.default_rng(4)
+    x, context = rng.normal(size=(2, 2, 4, 4, 1))
+    y = flow.forward(util.fresh(x), context=util.fresh(context))
+    self.assertAllClose(y, x + context, atol=1e-6)
+    self.assertAllClose(
+        flow.inverse(util.fresh(y), context=util.fresh(context)), x,
+        atol=1e-6)
 
   def test_rejects_plain_tfp_bijectors(self):
     with self.assertRaisesRegex(TypeError, "FlowBijector"):

@@ -87,6 +87,11 @@ class FactorOut(flow_bijector.FlowBijector):
     """The modules whose weights belong to this split (not to `inner`)."""
     return [m for m in (self._mix, self.prior_network) if m is not None]
 
+  def _inner_context(self, context):
+    if context is None or self._mix is None:
+      return context
+    return self._mix.transform_context(context)
+
   def _prior(self, z_stay, training):
     h = self.prior_network(z_stay, training=training)
     mean, raw = h[..., :self._leave], h[..., self._leave:]
@@ -105,7 +110,7 @@ class FactorOut(flow_bijector.FlowBijector):
     log_det += tf.reduce_sum(log_scale, axis=[1, 2, 3])
     if self._inner is not None:
       z_stay, inner_log_det = self._inner.forward_and_log_det(
-          z_stay, training=training, context=context)
+          z_stay, training=training, context=self._inner_context(context))
       log_det += inner_log_det
     return tf.concat([z_stay, eps], axis=-1), log_det
 
@@ -114,7 +119,7 @@ class FactorOut(flow_bijector.FlowBijector):
     log_det = tf.zeros(tf.shape(y)[:1], y.dtype)
     if self._inner is not None:
       z_stay, log_det = self._inner.inverse_and_log_det(
-          z_stay, training=training, context=context)
+          z_stay, training=training, context=self._inner_context(context))
     mean, log_scale = self._prior(z_stay, training)
     z_leave = mean + eps * tf.exp(-log_scale)
     log_det -= tf.reduce_sum(log_scale, axis=[1, 2, 3])

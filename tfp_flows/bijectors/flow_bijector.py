@@ -12,7 +12,9 @@ on rank-4 batches `[N, H, W, C]`, and the standard TFP methods are thin
 wrappers over them. `context` is an optional conditioning tensor `[N, h, w,
 c]` (Flow++'s dequantization flow is conditioned on the image); composite
 bijectors pass it to their parts, couplings to their networks, and the rest
-ignore it. Through the TFP API it is a keyword, as for TFP's own conditional
+ignore it. A layer that changes the spatial layout (a squeeze) changes the
+context's alike for the layers after it (`transform_context`), so a context
+on the image's grid stays aligned with it (MaCow's dequantizer). Through the TFP API it is a keyword, as for TFP's own conditional
 bijectors: `bijector.forward(x, context=c)`.
 
 Models call the public fused methods directly, so each network runs once per
@@ -120,6 +122,10 @@ class FlowBijector(tfb.Bijector):
           message=f"{self.name}: event shape must be {_show(expected)}")]):
         x = tf.identity(x)
     return x
+
+  def transform_context(self, context):
+    """The context as the layers after this one see it (default: as is)."""
+    return context
 
   def _forward_and_log_det(self, x, training, context=None):
     raise NotImplementedError

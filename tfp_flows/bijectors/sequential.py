@@ -31,18 +31,33 @@ class Sequential(flow_bijector.FlowBijector):
   def layers(self):
     return list(self._layers)
 
+  def transform_context(self, context):
+    for layer in self._layers:
+      context = layer.transform_context(context)
+    return context
+
+  def _contexts(self, context):
+    """The context each layer sees, in order."""
+    contexts = []
+    for layer in self._layers:
+      contexts.append(context)
+      if context is not None:
+        context = layer.transform_context(context)
+    return contexts
+
   def _forward_and_log_det(self, x, training, context=None):
     total = tf.zeros(tf.shape(x)[:1], x.dtype)
-    for layer in self._layers:
+    for layer, layer_context in zip(self._layers, self._contexts(context)):
       x, log_det = layer.forward_and_log_det(x, training=training,
-                                              context=context)
+                                              context=layer_context)
       total += log_det
     return x, total
 
   def _inverse_and_log_det(self, y, training, context=None):
     total = tf.zeros(tf.shape(y)[:1], y.dtype)
-    for layer in reversed(self._layers):
+    for layer, layer_context in reversed(list(zip(self._layers,
+                                                  self._contexts(context)))):
       y, log_det = layer.inverse_and_log_det(y, training=training,
-                                              context=context)
+                                              context=layer_context)
       total += log_det
     return y, total

@@ -45,6 +45,10 @@ class Squeeze(flow_bijector.FlowBijector):
     return (tf.nn.depth_to_space(y, self._factor),
             tf.zeros(tf.shape(y)[:1], y.dtype))
 
+  def transform_context(self, context):
+    return None if context is None else tf.nn.space_to_depth(context,
+                                                             self._factor)
+
   def _forward_event_shape(self, input_shape):
     h, w, c = input_shape[-3:]
     f = self._factor
@@ -78,6 +82,10 @@ class Unsqueeze(flow_bijector.FlowBijector):
     self._squeeze = Squeeze(factor)
     super().__init__(parameters=parameters, name=name,
                      is_constant_jacobian=True, validate_args=validate_args)
+
+  def transform_context(self, context):
+    return None if context is None else tf.nn.depth_to_space(context,
+                                                             self._squeeze.factor)
 
   def _forward_and_log_det(self, x, training, context=None):
     return self._squeeze.inverse_and_log_det(x)
