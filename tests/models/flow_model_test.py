@@ -86,6 +86,19 @@ class FlowModelTest(tf.test.TestCase, parameterized.TestCase):
     self.assertNotEmpty(layers)
     self.assertEqual(graph_ops.op_counts(traced)["Conv2D"], len(layers))
 
+  @parameterized.product(family=FAMILIES,
+                         dequantization=["uniform", "variational"])
+  def test_weights_exist_when_the_model_is_built(self, family,
+                                                 dequantization):
+    config = models.get_config(family, "tiny")
+    config.model.dequantization = dequantization
+    model = models.build_model(config, (4, 4, 1))
+    before = len(model.trainable_variables)
+    model.build()
+    self.assertLen(model.trainable_variables, before)
+    self.assertNotEmpty(model.dequantizer.trainable_variables
+                        if dequantization == "variational" else [0])
+
   @parameterized.parameters(*FAMILIES)
   def test_trainable_variables_are_complete(self, family):
     model = util.tiny_model(family)

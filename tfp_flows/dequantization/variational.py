@@ -23,6 +23,7 @@ class VariationalDequantizer(base.Dequantizer):
   MaCow) are two assemblies of this class (`tfp_flows.models`).
 
   Args:
+    event_shape: `(H, W, C)` of the images.
     context_network: a `tf_keras` layer, called as
       `context_network(inputs, training=...)`.
     flow: a conditional `FlowBijector` from `eps` to `u`, shape-preserving,
@@ -32,13 +33,15 @@ class VariationalDequantizer(base.Dequantizer):
       (default: the identity; Flow++ stacks the two column halves).
   """
 
-  def __init__(self, context_network, flow, n_bits, context_inputs=None,
-               name="variational_dequantizer"):
+  def __init__(self, event_shape, context_network, flow, n_bits,
+               context_inputs=None, name="variational_dequantizer"):
     super().__init__(name=name)
     self._n_bins = float(2 ** n_bits)
     self._context_inputs = context_inputs or (lambda centred: centred)
     self.context_net = context_network
     self.flow = flow
+    # Creates the context network's weights now (the flow's exist already).
+    self.context(tf.zeros((1,) + tuple(event_shape), tf.uint8))
 
   def context(self, images, training=False):
     """The context features the flow is conditioned on."""

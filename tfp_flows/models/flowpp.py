@@ -98,5 +98,5 @@ def build_dequantizer(config, event_shape, n_bits):
         config.context_channels, config.context_blocks, config.dropout,
         name="context")
   return dequantization.VariationalDequantizer(
-      context_network, flow, n_bits,
+      event_shape, context_network, flow, n_bits,
       context_inputs=lambda centred: tf.concat(columns.split(centred), -1))
