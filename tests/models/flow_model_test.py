@@ -12,7 +12,7 @@ from tfp_flows import errors
 from tfp_flows import graph_ops
 from tfp_flows import models
 
-FAMILIES = ("glow", "realnvp", "flowpp")
+FAMILIES = ("glow", "realnvp", "flowpp", "macow")
 
 
 class FlowModelTest(tf.test.TestCase, parameterized.TestCase):
@@ -168,8 +168,8 @@ class BadInputTest(tf.test.TestCase):
       models.get_config("nice")
     with self.assertRaisesRegex(ValueError, "Unknown preset 'huge'.*tiny"):
       models.get_config("glow", "huge")
-    with self.assertRaisesRegex(errors.ConfigError, "MaCow"):
-      models.get_config("macow")
+    self.assertEqual(models.family_names(),
+                     ["flowpp", "glow", "macow", "realnvp"])
 
 
 if __name__ == "__main__":

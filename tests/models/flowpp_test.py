@@ -4,12 +4,39 @@ from absl.testing import parameterized
 import numpy as np
 import tensorflow as tf
 
+from tests import bijector_test_util as bijector_util
 from tests.models import model_test_util as util
+from tfp_flows import bijectors
 from tfp_flows import models
 
 
 def _count(module):
   return sum(v.shape.num_elements() for v in module.trainable_variables)
+
+
+class HybridTest(tf.test.TestCase):
+
+  def test_masked_conv_units_precede_every_coupling(self):
+    config = models.get_config("flowpp", "tiny")
+    config.model.masked_conv_units = (1, 0, 2)
+    model = util.initialized_and_perturbed(
+        self, models.build_model(config, (4, 4, 1)))
+    stages = model.normalizing_flow.layers[-1].layers
+    masked = [[m.orientation for m in stage.submodules
+               if isinstance(m, bijectors.MaskedConvFlow)]
+              for stage in (stages[0], stages[2], stages[3])]
+    self.assertEqual(masked, [list("ABCD"), [], list("ABCDABCD")])
+    x = np.random.default_rng(0).normal(size=(2, 4, 4, 1))
+    flow = model.normalizing_flow.layers[-1]
+    bijector_util.assert_invertible(self, flow, x, atol=2e-4)
+    bijector_util.assert_log_det_matches_autodiff(self, flow, x)
+
+  def test_hybrid_preset_is_the_default_with_units(self):
+    hybrid = models.get_config("flowpp", "hybrid")
+    default = models.get_config("flowpp", "default")
+    self.assertEqual(tuple(hybrid.model.masked_conv_units), (1, 1, 1))
+    hybrid.model.masked_conv_units = default.model.masked_conv_units
+    self.assertEqual(hybrid.to_dict(), default.to_dict())
 
 
 class PaperModelTest(tf.test.TestCase):

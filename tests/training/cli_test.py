@@ -9,6 +9,7 @@ import tensorflow as tf
 
 from tfp_flows import configs
 from tfp_flows import errors
+from tfp_flows import models
 from tfp_flows.training import cli
 
 _GLOW_CONFIG = os.path.join(os.path.dirname(configs.__file__), "glow.py")
@@ -61,10 +62,12 @@ class RewriteConfigArgsTest(tf.test.TestCase):
     self.assertEqual(argv[1], f"--config={os.path.join(user_dir, 'mine.py')}:big")
     self.assertNotIn("mine.py:big", argv)
 
-  def test_pending_and_unknown_models(self):
-    with self.assertRaisesRegex(errors.ConfigError, "MaCow"):
-      cli.rewrite_config_args(["train", "--model=macow"], log=print)
-    with self.assertRaisesRegex(ValueError, "Unknown model 'vae'"):
+  def test_every_family_has_a_default_and_unknown_models_are_named(self):
+    for family in models.family_names():
+      argv = cli.rewrite_config_args(["train", f"--model={family}"],
+                                     log=print)
+      self.assertTrue(argv[1].endswith(f"{family}.py:default"), argv)
+    with self.assertRaisesRegex(errors.ConfigError, "Unknown model 'vae'"):
       cli.rewrite_config_args(["train", "--model", "vae"], log=print)
 
 

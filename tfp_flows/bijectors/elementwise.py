@@ -41,6 +41,19 @@ class AffineTransform:
     return (y - shift) * tf.exp(-log_scale), -log_scale
 
 
+class AdditiveTransform:
+  """`y = x + shift` per scalar, from `params = [shift]` (NICE; MaCow's
+  CelebA-HQ model). Its log-det is zero: volume-preserving."""
+
+  params_per_dim = 1
+
+  def forward(self, x, params):
+    return x + params[..., 0], tf.zeros_like(x)
+
+  def inverse(self, y, params):
+    return y - params[..., 0], tf.zeros_like(y)
+
+
 class MixtureLogisticTransform(AffineTransform):
   """Flow++'s `y = logit(MixLogCDF(x; pi, mu, s)) * exp(a) + b` per scalar.
 

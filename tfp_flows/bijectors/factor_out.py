@@ -5,7 +5,7 @@ import tensorflow as tf
 from tfp_flows import errors
 from tfp_flows.bijectors import flow_bijector
 
-PRIOR_SCALES = ("exp", "sigmoid")
+PRIOR_SCALES = ("exp", "sigmoid", "none")
 
 
 class FactorOut(flow_bijector.FlowBijector):
@@ -27,8 +27,9 @@ class FactorOut(flow_bijector.FlowBijector):
   one bijector plus `N(0, I)`, and temperature sampling (scaling every
   prior's standard deviation by T) is simply `eps ~ N(0, T^2 I)`. The scale
   is `log_s(raw) = -raw` for `prior_scale='exp'` (Glow: the network predicts
-  the prior's log standard deviation) or `log sigmoid(raw + 2)` for
-  `'sigmoid'` (MaCow). The log-det is `mix`'s, plus `sum(log_s)`, plus
+  the prior's log standard deviation), `log sigmoid(raw + 2)` for
+  `'sigmoid'` (MaCow), or 0 for `'none'` (a learned mean only, unit scale:
+  the split is volume-preserving; the network then predicts the mean only). The log-det is `mix`'s, plus `sum(log_s)`, plus
   `inner`'s.
 
   One mechanism covers the multi-scale designs: Glow leaves half the
@@ -40,16 +41,19 @@ class FactorOut(flow_bijector.FlowBijector):
     leaving_channels: how many of the `C` channels leave (at least one must
       leave and one stay).
     prior_network_fn: builds the prior network from `output_channels`
-      (`2 * leaving_channels`: mean, then raw scale); it sees `z_stay`.
+      (`2 * leaving_channels`: mean, then raw scale; `leaving_channels` for
+      `prior_scale='none'`); it sees `z_stay`.
     inner: an optional `FlowBijector` applied to `z_stay`; it must keep its
       input's shape (close a squeezed level with `Unsqueeze`).
     mix: an optional shape-preserving `FlowBijector` applied before the split.
     prior_scale: `'exp'` or `'sigmoid'`, see above.
+    context_shape: `(H, W, c)` of a context the prior network also takes
+      (`prior_network(z_stay, context=...)`; MaCow's dequantizer), or None.
   """
 
   def __init__(self, event_shape, leaving_channels, prior_network_fn,
-               inner=None, mix=None, prior_scale="exp", validate_args=False,
-               name="factor_out"):
+               inner=None, mix=None, prior_scale="exp", context_shape=None,
+               validate_args=False, name="factor_out"):
     parameters = dict(locals())
     event_shape = tuple(int(d) for d in event_shape)
     channels = event_shape[-1]
@@ -65,9 +69,14 @@ class FactorOut(flow_bijector.FlowBijector):
     self._prior_scale = prior_scale
     self._inner = inner
     self._mix = mix
+    self._conditional_prior = context_shape is not None
     with tf.name_scope(name):
-      self.prior_network = prior_network_fn(2 * self._leave)
-      self._prior(tf.zeros((1,) + event_shape[:-1] + (self._stay,)), False)
+      self.prior_network = prior_network_fn(
+          self._leave if prior_scale == "none" else 2 * self._leave)
+      # One call on zeros creates the weights now.
+      self._prior(tf.zeros((1,) + event_shape[:-1] + (self._stay,)), False,
+                  None if context_shape is None else
+                  tf.zeros((1,) + tuple(context_shape)))
     super().__init__(parameters=parameters, name=name,
                      event_shape=event_shape, validate_args=validate_args)
 
@@ -87,40 +96,47 @@ class FactorOut(flow_bijector.FlowBijector):
     """The modules whose weights belong to this split (not to `inner`)."""
     return [m for m in (self._mix, self.prior_network) if m is not None]
 
-  def _inner_context(self, context):
+  def _context_after_mix(self, context):
     if context is None or self._mix is None:
       return context
     return self._mix.transform_context(context)
 
-  def _prior(self, z_stay, training):
-    h = self.prior_network(z_stay, training=training)
+  def _prior(self, z_stay, training, context):
+    if self._conditional_prior:
+      h = self.prior_network(z_stay, context=context, training=training)
+    else:
+      h = self.prior_network(z_stay, training=training)
     mean, raw = h[..., :self._leave], h[..., self._leave:]
     if self._prior_scale == "exp":
       return mean, -raw
-    return mean, tf.math.log_sigmoid(raw + 2.0)
+    if self._prior_scale == "sigmoid":
+      return mean, tf.math.log_sigmoid(raw + 2.0)
+    return mean, tf.zeros_like(mean)
 
   def _forward_and_log_det(self, x, training, context=None):
     log_det = tf.zeros(tf.shape(x)[:1], x.dtype)
     if self._mix is not None:
       x, log_det = self._mix.forward_and_log_det(x, training=training,
                                                  context=context)
+    context = self._context_after_mix(context)
     z_stay, z_leave = x[..., :self._stay], x[..., self._stay:]
-    mean, log_scale = self._prior(z_stay, training)
+    mean, log_scale = self._prior(z_stay, training, context)
     eps = (z_leave - mean) * tf.exp(log_scale)
     log_det += tf.reduce_sum(log_scale, axis=[1, 2, 3])
     if self._inner is not None:
       z_stay, inner_log_det = self._inner.forward_and_log_det(
-          z_stay, training=training, context=self._inner_context(context))
+          z_stay, training=training, context=context)
       log_det += inner_log_det
     return tf.concat([z_stay, eps], axis=-1), log_det
 
   def _inverse_and_log_det(self, y, training, context=None):
+    after_mix = self._context_after_mix(context)
     z_stay, eps = y[..., :self._stay], y[..., self._stay:]
     log_det = tf.zeros(tf.shape(y)[:1], y.dtype)
     if self._inner is not None:
       z_stay, log_det = self._inner.inverse_and_log_det(
-          z_stay, training=training, context=self._inner_context(context))
-    mean, log_scale = self._prior(z_stay, training)
+          z_stay, training=training, context=after_mix)
+    mean, log_scale = self._prior(z_stay, training, after_mix)
     z_leave = mean + eps * tf.exp(-log_scale)
     log_det -= tf.reduce_sum(log_scale, axis=[1, 2, 3])
     x = tf.concat([z_stay, z_leave], axis=-1)

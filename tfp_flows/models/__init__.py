@@ -12,6 +12,7 @@ from tfp_flows.models.flow_model import FlowModel
 from tfp_flows.models.flow_model import validate_images
 from tfp_flows.models import flowpp
 from tfp_flows.models import glow
+from tfp_flows.models import macow
 from tfp_flows.models import realnvp
 from tfp_flows.models.registry import family_names
 from tfp_flows.models.registry import get_config

@@ -10,7 +10,10 @@
 Couplings: mixture of K logistics CDF + affine (`coupling='affine'` drops
 the CDF, K = 0); networks: gated residual convs with multi-head
 self-attention (`attention=False` drops it). The counts of couplings per
-stage are `config.couplings_per_stage`.
+stage are `config.couplings_per_stage`. `config.masked_conv_units` (one
+count per stage) puts that many MaCow units (ActNorm, masked-conv flows
+A, B, ActNorm, C, D, on the whole stage's image) before each coupling step:
+Flow++ with masked convolutions, as the MaCow reviewers asked.
 
 Variational dequantization, q(u | x) (`build_dequantizer`; Glow's and
 RealNVP's CPU defaults use it too):
@@ -27,6 +30,7 @@ from tfp_flows import bijectors
 from tfp_flows import dequantization
 from tfp_flows import errors
 from tfp_flows import nets
+from tfp_flows.models import macow
 from tfp_flows.models import shapes
 
 COUPLINGS = ("mixture_logistic", "affine")
@@ -51,10 +55,12 @@ def coupling_transform(config):
 def build_core(config, event_shape):
   """The normalizing flow from preprocessed images to N(0, I) latents."""
   check_event_shape(config, event_shape)
-  if len(config.couplings_per_stage) != 3:
-    raise errors.ConfigError(
-        f"couplings_per_stage needs 3 counts (Flow++'s stages); got "
-        f"{tuple(config.couplings_per_stage)}.")
+  units = tuple(config.masked_conv_units)
+  for key, counts in (("couplings_per_stage", config.couplings_per_stage),
+                      ("masked_conv_units", units)):
+    if len(counts) != 3:
+      raise errors.ConfigError(
+          f"{key} needs 3 counts (Flow++'s stages); got {tuple(counts)}.")
   network_fn = nets.network_builder(
       "flowpp", hidden_channels=config.hidden_channels,
       num_blocks=config.num_blocks, attention=config.attention,
@@ -66,9 +72,14 @@ def build_core(config, event_shape):
 
   def stage(index, shape, partition, count):
     name = f"stage_{index}"
-    return bijectors.Sequential(bijectors.steps.flowpp_steps(
+    layers = []
+    for k, step in enumerate(bijectors.steps.flowpp_steps(
         shape, partition, count, network_fn, transform, name=name,
-        seed=100 * index), name=name)
+        seed=100 * index)):
+      for u in range(units[index - 1]):
+        layers += macow.unit(shape, f"{name}_{k}_unit_{u}")
+      layers.append(step)
+    return bijectors.Sequential(layers, name=name)
 
   return bijectors.Sequential([
       stage(1, event_shape, "columns", ones),

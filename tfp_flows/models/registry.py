@@ -17,9 +17,11 @@ from tfp_flows import errors
 from tfp_flows.configs import common
 from tfp_flows.configs import flowpp as flowpp_presets
 from tfp_flows.configs import glow as glow_presets
+from tfp_flows.configs import macow as macow_presets
 from tfp_flows.configs import realnvp as realnvp_presets
 from tfp_flows.models import flowpp
 from tfp_flows.models import glow
+from tfp_flows.models import macow
 from tfp_flows.models import realnvp
 
 
@@ -33,11 +35,10 @@ class Family:
 FAMILIES = {
     "flowpp": Family(flowpp, flowpp_presets.PRESETS, flowpp.build_dequantizer),
     "glow": Family(glow, glow_presets.PRESETS, flowpp.build_dequantizer),
+    "macow": Family(macow, macow_presets.PRESETS, macow.build_dequantizer),
     "realnvp": Family(realnvp, realnvp_presets.PRESETS,
                       flowpp.build_dequantizer),
 }
-# Families that arrive with later work: named so users get a clear message.
-PENDING = {"macow": "MaCow is not implemented yet (tracked in its own issue)"}
 
 
 def family_names():
@@ -46,10 +47,6 @@ def family_names():
 
 def family(name) -> Family:
   """The registered family `name`, or a `ConfigError` naming the choices."""
-  if name in PENDING:
-    raise errors.ConfigError(
-        f"--model={name}: {PENDING[name]}. Available models: "
-        f"{', '.join(family_names())}.")
   if name not in FAMILIES:
     raise errors.ConfigError(
         f"Unknown model {name!r} (--model); choose one of {family_names()}.")

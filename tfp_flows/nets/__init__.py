@@ -12,6 +12,8 @@ from tfp_flows.nets import layers
 from tfp_flows.nets.flowpp_net import ContextNet
 from tfp_flows.nets.flowpp_net import FlowppNet
 from tfp_flows.nets.glow_net import GlowNet
+from tfp_flows.nets.macow_nets import MacowCouplingNet
+from tfp_flows.nets.macow_nets import MacowEncoder
 from tfp_flows.nets.resnet import ResNet
 
 
@@ -22,6 +24,7 @@ def _zero_conv_net(output_channels, kernel_size=3):
 _NETWORKS = {
     "flowpp": FlowppNet,
     "glow": GlowNet,
+    "macow": MacowCouplingNet,
     "resnet": ResNet,
     "zero_conv": _zero_conv_net,
 }
@@ -35,4 +38,6 @@ def network_builder(kind, **hyperparameters):
   return functools.partial(_NETWORKS[kind], **hyperparameters)
 
 
-__all__ = ["ContextNet", "FlowppNet", "GlowNet", "ResNet", "initialization", "layers", "network_builder"]
+__all__ = ["ContextNet", "FlowppNet", "GlowNet", "MacowCouplingNet",
+           "MacowEncoder", "ResNet", "initialization", "layers",
+           "network_builder"]

@@ -190,7 +190,7 @@ def user_path(path):
 
 def preset_file(family):
   """The packaged config file of `family` (so `--model` needs no repo)."""
-  models.registry.family(family)  # Clear error for unknown/pending families.
+  models.registry.family(family)  # A clear error for unknown families.
   return os.path.join(os.path.dirname(configs.__file__), f"{family}.py")
 
 

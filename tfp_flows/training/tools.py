@@ -30,17 +30,30 @@ def evaluate_workdir(workdir, num_dequant_samples=1, max_test_images=0,
   return metrics, path
 
 
-def sample_workdir(workdir, num_samples, temperature, seed, output=None):
-  """Writes a PNG grid of samples from the run in `workdir`."""
+def sample_workdir(workdir, num_samples, temperatures, seed, output=None):
+  """Writes a PNG grid of samples per temperature from the run in `workdir`.
+
+  Returns `[(samples, path)]` in the order of `temperatures`. With several
+  temperatures, `output` (if given) gets `_t<T>` before its extension.
+  """
+  temperatures = [float(t) for t in temperatures]
   _check_at_least(1, num_samples=num_samples)
-  _check_at_least(0, temperature=temperature)
+  for temperature in temperatures:
+    _check_at_least(0, temperature=temperature)
   model = export_lib.load(workdir)
-  samples = model.sample(num_samples, temperature=temperature,
-                         seed=(seed, 0)).numpy()
-  path = output or os.path.join(workdir, f"samples_t{temperature:g}.png")
-  images_lib.write_png(path, images_lib.grid(
-      images_lib.to_eight_bits(samples, model.n_bits)))
-  return samples, path
+  written = []
+  for temperature in temperatures:
+    samples = model.sample(num_samples, temperature=temperature,
+                           seed=(seed, 0)).numpy()
+    if output and len(temperatures) > 1:
+      stem, extension = os.path.splitext(output)
+      path = f"{stem}_t{temperature:g}{extension or '.png'}"
+    else:
+      path = output or os.path.join(workdir, f"samples_t{temperature:g}.png")
+    images_lib.write_png(path, images_lib.grid(
+        images_lib.to_eight_bits(samples, model.n_bits)))
+    written.append((samples, path))
+  return written
 
 
 def export_workdir(workdir, export_dir=None):

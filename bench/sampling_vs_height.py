@@ -1,0 +1,185 @@
+"""Benchmark: MaCow's sequential sampling and how it grows with image height.
+
+A masked convolutional flow inverts row by row, so sampling a MaCow costs
+more than its density and grows with the height H. In one run, for batch
+`--batch_size` images of H x 32 x 1 (H = 16, 32, 64), this times (median of
+`--repeats` calls after a warm-up, in tf.function, with and without XLA):
+
+  - the continuous flow's log-density (preprocessing and core; the
+    dequantizer excluded) and its sampling (latents -> images), for MaCow's
+    and Glow's `default` presets, freshly initialised on random pixels;
+  - one masked-conv flow alone (orientation A: H sequential rows; C: W
+    sequential columns), forward and inverse, at MaCow's level-0 shape;
+  - the float32 4096^2 matmul rate of this machine, so times can be compared
+    across hosts.
+
+It prints and writes bench/results/sampling_vs_height.json and a Markdown
+table docs/sampling_vs_height.md, with the ratios the MaCow issue asks for:
+sampling / log-density at H = 32, t(64) / t(32), MaCow / Glow sampling.
+
+    bazel run //bench:sampling_vs_height
+"""
+
+import os
+import time
+
+os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+
+from absl import app  # pylint: disable=g-import-not-at-top
+from absl import flags
+import numpy as np
+import tensorflow as tf
+
+from bench import results_io
+import tfp_flows  # pylint: disable=unused-import
+from tfp_flows import bijectors
+from tfp_flows import models
+
+flags.DEFINE_list("heights", ["16", "32", "64"], "Image heights (width 32).")
+flags.DEFINE_integer("batch_size", 8, "Images per call.")
+flags.DEFINE_integer("repeats", 5, "Timed calls per cell.")
+flags.DEFINE_list("models", ["macow", "glow"], "Families (default presets).")
+flags.DEFINE_string("output", None, "JSON path (default bench/results/).")
+FLAGS = flags.FLAGS
+
+WIDTH = 32
+
+
+def median_seconds(fn, args, repeats):
+  fn(*args)  # Trace (and compile).
+  times = []
+  for _ in range(repeats):
+    start = time.perf_counter()
+    tf.nest.map_structure(lambda t: t.numpy(), fn(*args))
+    times.append(time.perf_counter() - start)
+  return float(np.median(times))
+
+
+def matmul_gflops():
+  a = tf.random.normal((4096, 4096))
+  matmul = tf.function(lambda a: tf.matmul(a, a))
+  seconds = median_seconds(matmul, (a,), 3)
+  return 2 * 4096 ** 3 / seconds / 1e9
+
+
+def flow_cells(family, height, batch, repeats):
+  config = models.get_config(family, "default")
+  config.model.dequantization = "uniform"  # The continuous flow alone.
+  shape = (height, WIDTH, 1)
+  model = models.build_model(config, shape)
+  rng = np.random.default_rng(0)
+  model.initialize(rng.integers(0, 256, (64,) + shape).astype(np.uint8))
+  flow = model.normalizing_flow
+  y = tf.constant(rng.uniform(0, 256, (batch,) + shape).astype(np.float32))
+  z = tf.constant(rng.normal(size=(batch,) + shape).astype(np.float32))
+  cells = {}
+  for xla in (False, True):
+    suffix = "_xla" if xla else ""
+    density = tf.function(lambda y: flow.forward_and_log_det(y),
+                          jit_compile=xla)
+    sample = tf.function(lambda z: flow.inverse_and_log_det(z),
+                         jit_compile=xla)
+    cells["log_density_s" + suffix] = median_seconds(density, (y,), repeats)
+    cells["sampling_s" + suffix] = median_seconds(sample, (z,), repeats)
+  return cells
+
+
+def masked_conv_cells(height, batch, repeats):
+  cells = {}
+  shape = (height, WIDTH, 1)
+  x = tf.random.normal((batch,) + shape)
+  for orientation in ("A", "C"):
+    mcf = bijectors.MaskedConvFlow(shape, orientation, 4)
+    for xla in (False, True):
+      suffix = f"_{orientation}" + ("_xla" if xla else "")
+      forward = tf.function(lambda x: mcf.forward_and_log_det(x),
+                            jit_compile=xla)
+      inverse = tf.function(lambda y: mcf.inverse_and_log_det(y),
+                            jit_compile=xla)
+      cells["mcf_forward_s" + suffix] = median_seconds(forward, (x,), repeats)
+      cells["mcf_inverse_s" + suffix] = median_seconds(inverse, (x,), repeats)
+  return cells
+
+
+def summary(table, heights):
+  """The ratios the MaCow issue sets goals for, per compilation mode."""
+  result = {}
+  for suffix in ("", "_xla"):
+    mode = "xla" if suffix else "no_xla"
+    macow = {h: table[f"macow_h{h}"] for h in heights}
+    if 32 in heights:
+      result[f"macow_sampling_over_log_density_h32_{mode}"] = (
+          macow[32]["sampling_s" + suffix] / macow[32]["log_density_s" + suffix])
+      if "glow_h32" in table:
+        result[f"macow_over_glow_sampling_h32_{mode}"] = (
+            macow[32]["sampling_s" + suffix] /
+            table["glow_h32"]["sampling_s" + suffix])
+    if 32 in heights and 64 in heights:
+      result[f"macow_sampling_t64_over_t32_{mode}"] = (
+          macow[64]["sampling_s" + suffix] / macow[32]["sampling_s" + suffix])
+      result[f"mcf_A_inverse_t64_over_t32_{mode}"] = (
+          table["mcf_h64"]["mcf_inverse_s_A" + suffix] /
+          table["mcf_h32"]["mcf_inverse_s_A" + suffix])
+  return result
+
+
+def markdown(results, heights):
+  lines = [
+      "# Sampling against height (`bazel run //bench:sampling_vs_height`)",
+      "",
+      f"Batch {results['batch_size']}, images H x {WIDTH} x 1, median of "
+      f"{results['repeats']} calls; matmul rate of this host "
+      f"{results['matmul_gflops']:.0f} GFLOP/s. Times in ms.",
+      "",
+      "| model | H | log-density | sampling | ratio | log-density XLA | "
+      "sampling XLA | ratio XLA |",
+      "|---|---|---|---|---|---|---|---|"]
+  for family in FLAGS.models:
+    for h in heights:
+      c = results["table"][f"{family}_h{h}"]
+      lines.append(
+          f"| {family} | {h} | {1e3 * c['log_density_s']:.1f} | "
+          f"{1e3 * c['sampling_s']:.1f} | "
+          f"{c['sampling_s'] / c['log_density_s']:.2f} | "
+          f"{1e3 * c['log_density_s_xla']:.1f} | "
+          f"{1e3 * c['sampling_s_xla']:.1f} | "
+          f"{c['sampling_s_xla'] / c['log_density_s_xla']:.2f} |")
+  lines += ["", "One masked-conv flow (H x 32 x 1, width 4):", "",
+            "| H | A fwd | A inv | C fwd | C inv | A fwd XLA | A inv XLA | "
+            "C fwd XLA | C inv XLA |", "|---|---|---|---|---|---|---|---|---|"]
+  for h in heights:
+    c = results["table"][f"mcf_h{h}"]
+    keys = ["mcf_forward_s_A", "mcf_inverse_s_A", "mcf_forward_s_C",
+            "mcf_inverse_s_C"]
+    keys += [k + "_xla" for k in keys]
+    lines.append(f"| {h} | " + " | ".join(f"{1e3 * c[k]:.2f}" for k in keys)
+                 + " |")
+  lines += ["", "Ratios:", ""] + [
+      f"- {k}: {v:.2f}" for k, v in results["summary"].items()]
+  return "\n".join(lines) + "\n"
+
+
+def main(argv):
+  del argv
+  heights = [int(h) for h in FLAGS.heights]
+  results = {"batch_size": FLAGS.batch_size, "repeats": FLAGS.repeats,
+             "matmul_gflops": matmul_gflops(), "tf_version": tf.__version__,
+             "cores": os.cpu_count(), "table": {}}
+  for h in heights:
+    for family in FLAGS.models:
+      results["table"][f"{family}_h{h}"] = flow_cells(
+          family, h, FLAGS.batch_size, FLAGS.repeats)
+    results["table"][f"mcf_h{h}"] = masked_conv_cells(
+        h, FLAGS.batch_size, FLAGS.repeats)
+  results["summary"] = summary(results["table"], heights)
+  path = results_io.report(results, "sampling_vs_height", FLAGS.output)
+  if FLAGS.output is None:
+    docs = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
+        path))), "docs")
+    os.makedirs(docs, exist_ok=True)
+    with open(os.path.join(docs, "sampling_vs_height.md"), "w") as f:
+      f.write(markdown(results, heights))
+
+
+if __name__ == "__main__":
+  app.run(main)
