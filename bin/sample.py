@@ -1,6 +1,7 @@
 """Samples from a trained run: `bazel run //bin:sample -- --workdir=DIR`.
 
-Writes a PNG grid (EMA weights) to --output or DIR/samples_tT.png.
+Writes a PNG grid (EMA weights) per temperature to DIR/samples_tT.png (or
+--output); `--temperature=0.7,0.8,0.9,1.0` writes four.
 """
 
 import os
@@ -9,14 +10,16 @@ os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 
 from absl import flags  # pylint: disable=g-import-not-at-top
 
+from tfp_flows import errors
 from tfp_flows.training import cli
 from tfp_flows.training import tools
 
 flags.DEFINE_string("workdir", None, "Run folder written by bin/train.",
                     required=True)
 flags.DEFINE_integer("num_samples", 64, "Images to sample.")
-flags.DEFINE_float("temperature", 1.0,
-                   "Scales every prior's standard deviation.")
+flags.DEFINE_list("temperature", ["1.0"],
+                  "Comma-separated temperatures, one grid each; T scales "
+                  "every prior's standard deviation.")
 flags.DEFINE_integer("seed", 0, "Sampling seed.")
 flags.DEFINE_string("output", None, "PNG path (default: in the workdir).")
 FLAGS = flags.FLAGS
@@ -24,10 +27,17 @@ FLAGS = flags.FLAGS
 
 def main(argv):
   del argv
-  samples, path = tools.sample_workdir(
-      cli.user_path(FLAGS.workdir), FLAGS.num_samples, FLAGS.temperature,
-      FLAGS.seed, cli.user_path(FLAGS.output))
-  print(f"Wrote {len(samples)} samples of shape {samples.shape[1:]} to {path}")
+  try:
+    temperatures = [float(t) for t in FLAGS.temperature]
+  except ValueError:
+    raise errors.ConfigError(
+        f"--temperature={','.join(FLAGS.temperature)}: give numbers, e.g. "
+        f"--temperature=0.7,1.0.") from None
+  for samples, path in tools.sample_workdir(
+      cli.user_path(FLAGS.workdir), FLAGS.num_samples, temperatures,
+      FLAGS.seed, cli.user_path(FLAGS.output)):
+    print(f"Wrote {len(samples)} samples of shape {samples.shape[1:]} to "
+          f"{path}")
 
 
 if __name__ == "__main__":
