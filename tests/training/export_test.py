@@ -109,8 +109,9 @@ class ExportTest(tf.test.TestCase, parameterized.TestCase):
     images = next(iter(dataset.test(8))).numpy()
     return model, images
 
-  # Flow++'s sampling runs the mixture-CDF root search inside the SavedModel.
-  @parameterized.parameters("glow", "flowpp")
+  # Flow++'s sampling runs the mixture-CDF root search inside the SavedModel,
+  # MaCow's the masked convs' row-by-row while loops.
+  @parameterized.parameters("glow", "flowpp", "macow")
   def test_saved_model_serves_without_the_library(self, family):
     model, images = self._trained_looking_model(family)
     images_3, images_5 = images[:3], images[3:8]
