@@ -33,8 +33,8 @@ def _long_description():
 setuptools.setup(
     name="tfp_flows",
     version="0.1.0",
-    description=("Normalizing flows (RealNVP, Glow) for images, built as "
-                 "TensorFlow Probability bijectors."),
+    description=("Normalizing flows for images (RealNVP, Glow, Flow++, "
+                 "MaCow), built as TensorFlow Probability bijectors."),
     long_description=_long_description(),
     long_description_content_type="text/markdown",
     license="Apache-2.0",

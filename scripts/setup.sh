@@ -2,7 +2,9 @@
 # Sets up everything needed to build and test tfp_flows with Bazel, offline:
 #   - Bazel (Debian's `bazel-bootstrap`, Bazel 4.2.3) if `bazel` is missing;
 #   - python3 / python3-venv if a virtual environment cannot be created;
-#   - the project's virtual environment in <repo>/.venv with requirements.txt.
+#   - the project's virtual environment in <repo>/.venv with requirements.txt
+#     and requirements-test.txt, and tfp_flows itself installed editable, so
+#     `.venv/bin/python3 my_script.py` can `import tfp_flows`.
 #
 # Safe to run again: it installs only what is missing, and skips pip while
 # requirements.txt is unchanged since the last successful install.
@@ -14,6 +16,7 @@ set -euo pipefail
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="${REPO_ROOT}/.venv"
 REQUIREMENTS="${REPO_ROOT}/requirements.txt"
+TEST_REQUIREMENTS="${REPO_ROOT}/requirements-test.txt"
 STAMP="${VENV}/.requirements.sha256"
 BASE_PYTHON="${TFP_FLOWS_BASE_PYTHON:-python3}"
 
@@ -94,8 +97,13 @@ else
 fi
 
 # --- 3. Python requirements --------------------------------------------------
-[[ -f "${REQUIREMENTS}" ]] || die "missing ${REQUIREMENTS}"
-want="$(sha256sum "${REQUIREMENTS}" | cut -d' ' -f1)"
+for file in "${REQUIREMENTS}" "${TEST_REQUIREMENTS}"; do
+  [[ -f "${file}" ]] || die "missing ${file}"
+done
+# The editable install's location is part of the stamp: a moved checkout
+# reinstalls.
+want="$(cat "${REQUIREMENTS}" "${TEST_REQUIREMENTS}" <(echo "${REPO_ROOT}") \
+        | sha256sum | cut -d' ' -f1)"
 have="$(cat "${STAMP}" 2>/dev/null || true)"
 if [[ "${want}" == "${have}" ]]; then
   say "python requirements: up to date"
@@ -103,7 +111,11 @@ else
   say "installing python requirements (pip, may take a minute)"
   rm -f "${STAMP}"
   "${VENV}/bin/python3" -m pip install --disable-pip-version-check -q \
-    -r "${REQUIREMENTS}"
+    -r "${REQUIREMENTS}" -r "${TEST_REQUIREMENTS}"
+  # Editable and without dependencies (pinned above): the venv's python
+  # imports this checkout.
+  "${VENV}/bin/python3" -m pip install --disable-pip-version-check -q \
+    --no-deps --no-build-isolation -e "${REPO_ROOT}"
   echo "${want}" > "${STAMP}"
   say "python requirements: installed"
 fi
