@@ -34,6 +34,19 @@ class ReadmeExampleTest(tf.test.TestCase):
       self.assertEqual(result.returncode, 0, result.stderr[-3000:])
       self.assertIn("README example OK (2,)", result.stdout)
 
+  def test_the_set_up_venv_imports_tfp_flows_without_pythonpath(self):
+    # The README: after scripts/setup.sh, `.venv/bin/python3 my_script.py`
+    # imports tfp_flows from anywhere (set-up installs it editable).
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("PYTHONPATH", "TF_USE_LEGACY_KERAS")}
+    result = subprocess.run(
+        [sys.executable, "-c",
+         "import tfp_flows; print(tfp_flows.bijectors.Coupling.__name__)"],
+        env=env, cwd=self.get_temp_dir(), capture_output=True, text=True,
+        timeout=300, check=False)
+    self.assertEqual(result.returncode, 0, result.stderr[-3000:])
+    self.assertIn("Coupling", result.stdout)
+
 
 if __name__ == "__main__":
   tf.test.main()
