@@ -1,6 +1,7 @@
 """images: folders and npz: arrays, including the errors for bad files.
 
-All fixtures are generated into temporary folders with TensorFlow's encoders.
+These fixtures are generated into temporary folders with TensorFlow's
+encoders; testdata_files_test.py reads the real files of testdata/.
 """
 
 import hashlib
@@ -57,7 +58,7 @@ class ImageFolderTest(tf.test.TestCase):
                 name, image, fmt = f"img_{i:02d}.png", _constant(height, width, colour[:1]), "png"
             else:
                 name, fmt = f"sub/img_{i:02d}.png", "png"
-                image = _constant(height, width, colour + (128,))  # RGBA
+                image = _constant(height, width, colour + (255,))  # Opaque RGBA
             _write_image(os.path.join(folder, name), image, fmt)
             files[name] = colour
         with open(os.path.join(folder, "notes.txt"), "w") as f:
@@ -101,25 +102,6 @@ class ImageFolderTest(tf.test.TestCase):
         squares = _all_values(default.test(20))
         squares = squares[squares[:, 0, 0, 1] < 8]
         self.assertAllEqual(squares, np.full_like(squares, 9 >> 4))
-
-    def test_undecodable_file_is_named(self):
-        folder = self._folder()
-        for i in range(3):
-            _write_image(os.path.join(folder, f"good_{i}.png"), _constant(4, 4, (1, 2, 3)))
-        bad = os.path.join(folder, "broken.jpg")
-        with open(bad, "wb") as f:
-            f.write(b"this is not a JPEG")
-        with self.assertRaisesRegex(errors.DataError, re.escape(bad) + ": cannot be decoded"):
-            data.load_dataset(f"images:{folder}")
-
-    def test_truncated_png_is_named(self):
-        folder = self._folder()
-        path = os.path.join(folder, "cut.png")
-        _write_image(path, np.random.default_rng(0).integers(0, 256, (32, 32, 3)))
-        with open(path, "r+b") as f:
-            f.truncate(os.path.getsize(path) // 2)
-        with self.assertRaisesRegex(errors.DataError, re.escape(path)):
-            data.load_dataset(f"images:{folder}")
 
     def test_empty_or_missing_folder(self):
         folder = self._folder()
@@ -166,10 +148,18 @@ class NpzTest(tf.test.TestCase):
         self.assertEqual((dataset.num_train, dataset.num_test), (4, 1))
         self.assertAllEqual(_all_values(dataset.test(1)), images[4:])
 
+    def test_only_the_images_array_is_read(self):
+        # Object arrays need pickle, which the loader refuses: a label array
+        # beside the images must not stop them loading.
+        images = self._images(n=4)
+        path = os.path.join(self.create_tempdir().full_path, "labelled.npz")
+        np.savez(path, images=images, labels=np.array(["a", 1], dtype=object))
+        dataset = data.load_dataset(f"npz:{path}")
+        self.assertAllEqual(_all_values(dataset.test(1)), images[3:])
+
     def test_bad_arrays_are_named(self):
+        # testdata/npz has files of the wrong dtype, rank and size.
         for arrays, problem in (
-                ({"images": self._images().astype(np.float32)}, "float32"),
-                ({"images": self._images()[..., 0]}, r"\(25, 6, 5\)"),
                 ({"a": self._images(), "b": self._images()}, r"\['a', 'b'\]"),
                 ({"images": self._images(n=1)}, "at least 2")):
             path = self._npz(**arrays)

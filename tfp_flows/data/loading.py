@@ -34,6 +34,8 @@ def load_dataset(spec: str = EMBEDDED, *, n_bits: int = 8, data_dir: str | None 
           `tfds_datasets`).
         "images:/path/to/folder": the PNG/JPEG files below the folder, as RGB,
           centre-cropped to a square and resized to `image_size` (default 32).
+          Grayscale is copied to RGB, 16-bit PNGs keep their top 8 bits, and
+          alpha is dropped if opaque, an error otherwise (see `user_data`).
         "npz:/path/to/file.npz": a uint8 [N, H, W, C] array stored as `images`
           or as the file's only array; the last 10% are the test set.
       n_bits: bits per value, 1 to 8; lower depths floor each 8-bit value

@@ -5,6 +5,23 @@ run before any training starts, with an error naming the file. Both are held
 in memory, which suits the small and medium datasets these specs are for;
 large collections belong in TFDS.
 
+A folder's images are always loaded as 8-bit RGB, so the event shape depends
+on the spec alone, never on which files a folder happens to hold (a resumed
+run must see the shape it was trained on):
+
+* grayscale files (and JPEGs stored as grayscale) are copied to the three
+  channels, so grayscale and colour files may be mixed in one folder;
+* 16-bit PNGs keep their top 8 bits (value >> 8, flooring as `n_bits` does);
+* an alpha channel is dropped when every pixel is opaque; an image with any
+  transparent or translucent pixel is an error, since the colour under such a
+  pixel is undefined (often black) and would be learnt as if it were real;
+* a file that is not a PNG or JPEG, or one truncated or corrupt, is an error
+  naming the file.
+
+An npz array is used exactly as stored: it must be uint8 [N, H, W, C] with
+N >= 2 and H, W, C >= 1; any other dtype or rank is an error rather than a
+guess at how to rescale or reshape it.
+
 The train/test splits are deterministic so that test bits/dim are comparable
 across runs and machines:
 
@@ -17,6 +34,7 @@ across runs and machines:
 import hashlib
 import os
 import pathlib
+import re
 import zipfile
 
 import numpy as np
@@ -47,15 +65,72 @@ def _image_files(folder: pathlib.Path) -> list[str]:
     return sorted(found)
 
 
+# Leading bytes of the formats the images: spec promises (PNG, JPEG/JFIF).
+_SIGNATURES = {"PNG": b"\x89PNG\r\n\x1a\n", "JPEG": b"\xff\xd8\xff"}
+_OPAQUE = 255
+# Every zip archive, and so every .npz, starts with these two bytes.
+_ZIP_SIGNATURE = b"PK"
+# How much of a file's start an error message shows.
+_START_SHOWN = 16
+
+
+def _describe_start(contents: bytes) -> str:
+    """What a file of the wrong kind starts with, as error messages say it."""
+    if not contents:
+        return "is empty"
+    return f"starts with {contents[:_START_SHOWN]!r}"
+
+
+def _decoder_reason(error: tf.errors.InvalidArgumentError) -> str:
+    """The decoder's words, without TensorFlow's op and device decoration."""
+    message = error.message.splitlines()[0]
+    message = re.sub(r"^\{\{[^}]*\}\}\s*", "", message)
+    return re.sub(r"\s*\[Op:\w+\]$", "", message)
+
+
+def _decode(path: pathlib.Path) -> tf.Tensor:
+    """One file as a uint8 [H, W, C] tensor in its own channels (1 to 4)."""
+    try:
+        contents = path.read_bytes()
+    except OSError as error:
+        raise errors.DataError(
+            f"{path}: cannot be read ({error.strerror})") from None
+    try:
+        # 16-bit PNGs come back floored to 8 bits: dtype=uint8 converts them.
+        return tf.io.decode_image(contents, expand_animations=False)
+    except tf.errors.InvalidArgumentError as error:
+        kind = next((name for name, signature in _SIGNATURES.items()
+                     if contents.startswith(signature)), None)
+        if kind is None:
+            raise errors.DataError(
+                f"{path}: not a PNG or JPEG image (the file "
+                f"{_describe_start(contents)})") from None
+        raise errors.DataError(
+            f"{path}: truncated or corrupt {kind} data "
+            f"({_decoder_reason(error)})") from None
+
+
+def _to_rgb(image: tf.Tensor, path: pathlib.Path) -> tf.Tensor:
+    """RGB from grayscale, gray+alpha, RGB or RGBA (opaque only; see above)."""
+    channels = image.shape[-1]
+    if channels in (2, 4):
+        alpha = image[..., -1].numpy()
+        see_through = int(np.count_nonzero(alpha < _OPAQUE))
+        if see_through:
+            raise errors.DataError(
+                f"{path}: {see_through} of its {alpha.size} pixels are "
+                f"transparent or translucent (alpha < {_OPAQUE}); the colour "
+                f"under them is undefined, so flatten the image onto a "
+                f"background first")
+        image = image[..., :-1]
+    if channels <= 2:
+        image = tf.image.grayscale_to_rgb(image)
+    return image
+
+
 def _decode_rgb(path: pathlib.Path, side: int) -> np.ndarray:
     """Decodes one file to RGB, centre-cropped to a square of `side` pixels."""
-    try:
-        image = tf.io.decode_image(path.read_bytes(), channels=3,
-                                   expand_animations=False)
-    except tf.errors.InvalidArgumentError as error:
-        raise errors.DataError(
-            f"{path}: cannot be decoded as an image "
-            f"({error.message.splitlines()[0]})") from None
+    image = _to_rgb(_decode(path), path)
     return transforms.centre_square(image, side).numpy()
 
 
@@ -68,8 +143,9 @@ def load_image_folder(path: str, *, n_bits: int,
 
     Raises:
       errors.DataError: (a ValueError) naming the path, if it is not a
-        folder, holds no image, holds an undecodable image, or leaves the
-        train or test split empty.
+        folder, holds no image, or leaves the train or test split empty;
+        naming the file, if one is unreadable, not a PNG or JPEG, truncated
+        or corrupt, or has transparent pixels (see the module docstring).
     """
     folder = pathlib.Path(path)
     if not folder.is_dir():
@@ -98,24 +174,26 @@ def _read_npz_images(path: pathlib.Path) -> np.ndarray:
         raise errors.DataError(f"{path}: no such file (npz: spec)")
     # Opening the file here (not in np.load) closes it even when np.load fails.
     with open(path, "rb") as file:
+        start = file.read(_START_SHOWN)
+        file.seek(0)
+        if start.startswith(np.lib.format.MAGIC_PREFIX):
+            raise errors.DataError(
+                f"{path}: holds a single array, not an .npz archive; "
+                f"save it with np.savez(path, images=array)")
+        # Checked here because np.load takes any other bytes for a pickle.
+        if not start.startswith(_ZIP_SIGNATURE):
+            raise errors.DataError(
+                f"{path}: not an .npz archive (the zip of .npy arrays that "
+                f"np.savez writes); the file {_describe_start(start)}")
         try:
-            loaded = np.load(file, allow_pickle=False)
-            arrays = dict(loaded.items()) if isinstance(loaded, np.lib.npyio.NpzFile) else None
-        except (ValueError, OSError, zipfile.BadZipFile) as error:
-            raise errors.DataError(f"{path}: not a readable .npz file ({error})") from None
-    if arrays is None:
-        raise errors.DataError(
-            f"{path}: holds a single array, not an .npz archive; "
-            f"save it with np.savez(path, images=array)")
-    if "images" in arrays:
-        key = "images"
-    elif len(arrays) == 1:
-        (key,) = arrays
-    else:
-        raise errors.DataError(
-            f"{path}: has arrays {sorted(arrays)}; expected one named "
-            f"'images' or a single array")
-    images = arrays[key]
+            archive = np.load(file, allow_pickle=False)
+            key = _images_key(path, archive.files)
+            images = archive[key]
+        except errors.DataError:
+            raise
+        except (ValueError, OSError, EOFError, zipfile.BadZipFile) as error:
+            raise errors.DataError(
+                f"{path}: not a readable .npz file ({error})") from None
     if not isinstance(images, np.ndarray):  # NpzFile returns non-npy members as bytes
         raise errors.DataError(f"{path}: member {key!r} is not a readable .npy array")
     if images.dtype != np.uint8 or images.ndim != 4:
@@ -126,7 +204,22 @@ def _read_npz_images(path: pathlib.Path) -> np.ndarray:
         raise errors.DataError(
             f"{path}: array {key!r} has {images.shape[0]} images; "
             f"at least 2 are needed for a train and a test split")
+    if 0 in images.shape[1:]:
+        raise errors.DataError(
+            f"{path}: array {key!r} has shape {images.shape}; its images "
+            f"have no pixels (H, W and C must be at least 1)")
     return images
+
+
+def _images_key(path: pathlib.Path, names: list[str]) -> str:
+    """`images`, or the only array's name (only the chosen array is read)."""
+    if "images" in names:
+        return "images"
+    if len(names) == 1:
+        return names[0]
+    raise errors.DataError(
+        f"{path}: has arrays {sorted(names)}; expected one named "
+        f"'images' or a single array")
 
 
 def load_npz(path: str, *, n_bits: int,
@@ -135,8 +228,9 @@ def load_npz(path: str, *, n_bits: int,
 
     Raises:
       errors.DataError: (a ValueError) naming the file, if it is missing or
-        unreadable, has no usable array, the array is not uint8 of rank 4, or
-        `image_size` is given and differs from the images' square size.
+        unreadable, has no usable array, the array is not uint8 of rank 4,
+        has fewer than 2 images or images without pixels, or `image_size` is
+        given and differs from the images' square size.
     """
     images = _read_npz_images(pathlib.Path(path))
     height, width = images.shape[1:3]
