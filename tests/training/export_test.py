@@ -46,11 +46,12 @@ _CONSUMER = textwrap.dedent("""
           below(path, os.path.realpath(prefix))
           for prefix in (sys.prefix, sys.base_prefix))
 
-    # Nothing of the repository can be imported from here.
+    # Nothing of the repository can be imported from here. An editable
+    # install (scripts/setup.sh) puts the checkout on sys.path through a .pth
+    # file; a serving host has no tfp_flows at all.
     assert "PYTHONPATH" not in os.environ, os.environ.get("PYTHONPATH")
     assert not inside_repo(os.getcwd()), os.getcwd()
-    bad = [p for p in sys.path if inside_repo(p)]
-    assert not bad, bad
+    sys.path[:] = [p for p in sys.path if not inside_repo(p)]
     assert importlib.util.find_spec("tfp_flows") is None
 
     loaded = tf.saved_model.load(export_dir)
