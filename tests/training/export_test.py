@@ -1,8 +1,11 @@
 """The exported SavedModel serves in a fresh process that has no tfp_flows."""
 
 import os
+import re
+import shutil
 import subprocess
 import sys
+import tempfile
 import textwrap
 
 from absl.testing import parameterized
@@ -176,6 +179,96 @@ class ExportTest(tf.test.TestCase, parameterized.TestCase):
     # A different seed gives different images.
     self.assertGreater(
         float(np.mean(served["sample"] != served["other_sample"])), 0.1)
+
+
+class ServingInputChecksTest(tf.test.TestCase, parameterized.TestCase):
+  """Wrong shapes and dtypes fail with an error, through every entry point."""
+
+  @classmethod
+  def setUpClass(cls):
+    super().setUpClass()
+    model = models.build_model(models.get_config("glow", "tiny"), _EVENT_SHAPE)
+    model.build()
+    tmp = tempfile.mkdtemp()
+    cls.addClassCleanup(shutil.rmtree, tmp)
+    cls.export_dir = export.export(model, os.path.join(tmp, "exported"))
+
+  def setUp(self):
+    super().setUp()
+    self.loaded = tf.saved_model.load(self.export_dir)
+    self.seed = tf.constant([1, 2], tf.int64)
+
+  # A signature runs with whatever shape it is fed: only the graph's own
+  # check stands between these and a number.
+  @parameterized.parameters((2, 32, 32, 1), (2, 8, 8, 1), (2, 28, 28, 3),
+                            (2, 28, 28), (1, 2, 28, 28, 1))
+  def test_log_prob_signature_refuses_wrong_shapes(self, *shape):
+    images = tf.zeros(shape, tf.uint8)
+    given = ",".join(map(str, shape))
+    with self.assertRaisesRegex(
+        tf.errors.InvalidArgumentError,
+        rf"images \[{given}\] is not compatible with expected shape "
+        r"\[\?,28,28,1\]"):
+      self.loaded.signatures["log_prob"](images=images, seed=self.seed)
+
+  @parameterized.parameters((2, 32, 32, 1), (2, 8, 8, 1), (2, 28, 28))
+  def test_loaded_functions_refuse_wrong_shapes(self, *shape):
+    images = tf.zeros(shape, tf.uint8)
+    for call in (lambda: self.loaded.log_prob(images, self.seed),
+                 lambda: self.loaded.bits_per_dim(images, self.seed),
+                 lambda: self.loaded.encode(images),
+                 lambda: self.loaded.decode(tf.cast(images, tf.float32))):
+      # Refused when binding the arguments, naming both shapes.
+      with self.assertRaisesRegex(
+          TypeError, rf"shape={re.escape(str(shape))}.*None, 28, 28, 1"):
+        call()
+
+  @parameterized.named_parameters(
+      ("seed", dict(seed=tf.constant([1, 2, 3], tf.int64)),
+       r"seed \[3\] is not compatible with expected shape \[2\]"),
+      ("num_samples", dict(num_samples=tf.constant([2, 3])),
+       r"num_samples \[2\] is not compatible with expected shape \[\]"))
+  def test_sample_signature_refuses_wrong_shapes(self, bad, message):
+    inputs = dict(num_samples=tf.constant(2), temperature=tf.constant(1.0),
+                  seed=self.seed)
+    inputs.update(bad)
+    with self.assertRaisesRegex(tf.errors.InvalidArgumentError, message):
+      self.loaded.signatures["sample"](**inputs)
+
+  def test_wrong_dtype_is_refused(self):
+    images = tf.zeros((2,) + _EVENT_SHAPE, tf.float32)
+    with self.assertRaisesRegex(tf.errors.InvalidArgumentError,
+                                "expected to be a uint8 tensor"):
+      self.loaded.signatures["log_prob"](images=images, seed=self.seed)
+    with self.assertRaisesRegex(TypeError, "float32.*uint8"):
+      self.loaded.log_prob(images, self.seed)
+
+  def test_pixel_values_out_of_range_are_refused(self):
+    config = models.get_config("glow", "tiny")
+    config.data.n_bits = 5
+    model = models.build_model(config, (4, 4, 1))
+    model.build()
+    loaded = tf.saved_model.load(export.export(
+        model, os.path.join(self.create_tempdir().full_path, "exported")))
+    images = tf.fill((1, 4, 4, 1), tf.constant(40, tf.uint8))
+    for call in (lambda: loaded.signatures["log_prob"](images=images,
+                                                       seed=self.seed),
+                 lambda: loaded.log_prob(images, self.seed),
+                 lambda: loaded.encode(images)):
+      with self.assertRaisesRegex(tf.errors.InvalidArgumentError,
+                                  r"pixel values must lie in \[0, 2\^5\)"):
+        call()
+
+  def test_right_shapes_still_serve(self):
+    images = tf.zeros((3,) + _EVENT_SHAPE, tf.uint8)
+    log_prob = self.loaded.signatures["log_prob"](images=images,
+                                                  seed=self.seed)["output_0"]
+    self.assertEqual(log_prob.shape, (3,))
+    self.assertAllEqual(self.loaded.bits_per_dim(images, self.seed).shape, (3,))
+    samples = self.loaded.signatures["sample"](
+        num_samples=tf.constant(2), temperature=tf.constant(1.0),
+        seed=self.seed)["output_0"]
+    self.assertEqual(samples.shape, (2,) + _EVENT_SHAPE)
 
 
 if __name__ == "__main__":
