@@ -259,6 +259,30 @@ class ServingInputChecksTest(tf.test.TestCase, parameterized.TestCase):
                                   r"pixel values must lie in \[0, 2\^5\)"):
         call()
 
+  def test_saved_model_cli_casts_float_inputs_silently(self):
+    # The README's warning: saved_model_cli converts each input to the
+    # signature's dtype with numpy, so floats are truncated, not refused.
+    tmp = self.create_tempdir().full_path
+    images = np.random.default_rng(0).integers(
+        0, 255, size=(2,) + _EVENT_SHAPE).astype(np.uint8)
+    served = {}
+    for name, array in (("uint8", images),
+                        ("float32", images.astype(np.float32) + 0.7)):
+      path = os.path.join(tmp, name + ".npy")
+      np.save(path, array)
+      outdir = os.path.join(tmp, name)
+      result = subprocess.run(
+          [sys.executable, "-m", "tensorflow.python.tools.saved_model_cli",
+           "run", "--dir", self.export_dir, "--tag_set", "serve",
+           "--signature_def", "log_prob", "--inputs", f"images={path}",
+           "--input_exprs", "seed=[1,2]", "--outdir", outdir],
+          env=_child_env(), capture_output=True, text=True, timeout=300,
+          check=False)
+      self.assertEqual(result.returncode, 0, msg=result.stderr[-3000:])
+      served[name] = np.load(os.path.join(outdir, "output_0.npy"))
+    self.assertAllEqual(served["float32"], served["uint8"])
+    self.assertAllClose(served["uint8"], self.loaded.log_prob(images, self.seed))
+
   def test_right_shapes_still_serve(self):
     images = tf.zeros((3,) + _EVENT_SHAPE, tf.uint8)
     log_prob = self.loaded.signatures["log_prob"](images=images,
