@@ -33,3 +33,7 @@ class WorkdirError(UserError, ValueError):
 
 class CheckpointError(UserError, ValueError):
   """A checkpoint cannot be read or does not fit the model being restored."""
+
+
+class DivergenceError(UserError, RuntimeError):
+  """Training diverged (non-finite steps or weights) and was stopped."""

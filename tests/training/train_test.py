@@ -91,7 +91,7 @@ class BadInputTest(tf.test.TestCase):
       f.write(b"garbage" * 8)
     before = _snapshot(self.workdir)
     with self.assertRaisesRegex(checkpointing.CheckpointError,
-                                "Cannot restore checkpoint .*ckpt-2"):
+                                "No checkpoint in .* restores.*ckpt-2"):
       train.train_and_evaluate(_tiny_config(steps=4), self.workdir,
                                log=_quiet)
     self.assertEqual(_snapshot(self.workdir), before)

@@ -32,6 +32,13 @@ def base_config(model_name):
   config.train.seed = 0
   config.train.log_every = 100
   config.train.checkpoint_every = 500
+  # Also save when this much time has passed since the last save, so a long
+  # first interval does not lose everything.
+  config.train.checkpoint_every_minutes = 10.0
+  # After this many non-finite steps in a row (each one skipped), "restore"
+  # the newest checkpoint and halve the learning rate, or "stop".
+  config.train.max_consecutive_skips = 20
+  config.train.on_divergence = "restore"
   config.train.jit_compile = True
   config.train.max_checkpoints = 3
 

@@ -22,6 +22,7 @@ from ml_collections.config_flags import config_path
 from tfp_flows import configs
 from tfp_flows import errors
 from tfp_flows import models
+from tfp_flows.training import preemption
 from tfp_flows.training import workdir as workdir_lib
 
 _CONFIG_NAME = "config"
@@ -276,8 +277,18 @@ def exit_on_user_error(fn, *args, **kwargs):
   These errors name the problem (and the fix) already; a traceback would bury
   it. Anything else, a plain ValueError or a TensorFlow error included, is a
   bug and propagates with its traceback.
+
+  A run stopped by SIGTERM/SIGINT (`preemption.Interrupted`, after saving)
+  prints its message and exits 128 + the signal's number, as a shell does;
+  Ctrl-C anywhere else exits 130 with one line, not a traceback.
   """
   try:
     return fn(*args, **kwargs)
   except errors.UserError as error:
     raise SystemExit(f"error: {error}") from None
+  except preemption.Interrupted as stop:
+    print(stop, file=sys.stderr)
+    raise SystemExit(stop.exit_code) from None
+  except KeyboardInterrupt:
+    print("Interrupted (Ctrl-C).", file=sys.stderr)
+    raise SystemExit(130) from None

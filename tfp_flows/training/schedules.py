@@ -43,6 +43,26 @@ class WarmupExponentialDecay(tf_keras.optimizers.schedules.LearningRateSchedule)
             "decay_per_step": self.decay_per_step}
 
 
+class Scaled(tf_keras.optimizers.schedules.LearningRateSchedule):
+  """`scale * schedule(step)`; `scale` is a variable the trainer may lower.
+
+  The trainer halves it when training diverges (`train.on_divergence`); as
+  a variable it is saved in the checkpoint, so the lower rate survives a
+  resume.
+  """
+
+  def __init__(self, schedule, scale):
+    self.schedule = schedule
+    self.scale = scale
+
+  def __call__(self, step):
+    return self.schedule(step) * self.scale
+
+  def get_config(self):
+    return {"schedule": self.schedule.get_config(),
+            "scale": float(self.scale.numpy())}
+
+
 def from_config(train_config):
   """The schedule that `config.train` describes."""
   return WarmupExponentialDecay(train_config.learning_rate,

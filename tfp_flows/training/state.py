@@ -14,7 +14,9 @@ class TrainState:
   Everything is created under `strategy.scope()` (default: the current
   strategy), so variables are mirrored when training on several replicas;
   the optimizer is built on the model's variables at once, so its slots
-  exist before a checkpoint is restored into it.
+  exist before a checkpoint is restored into it. The learning rate is the
+  configured schedule times `lr_scale` (1 until training diverges; see
+  `train.on_divergence`).
   """
 
   def __init__(self, config, event_shape, strategy=None):
@@ -22,7 +24,9 @@ class TrainState:
     with self.strategy.scope():
       self.model = models.build_model(config, event_shape)
       self.model.build()
-      self.schedule = schedules.from_config(config.train)
+      self.lr_scale = tf.Variable(1.0, trainable=False, name="lr_scale")
+      self.schedule = schedules.Scaled(schedules.from_config(config.train),
+                                       self.lr_scale)
       self.optimizer = tf_keras.optimizers.Adam(self.schedule)
       self.optimizer.build(self.model.trainable_variables)
       self.ema = ema_lib.ExponentialMovingAverage(

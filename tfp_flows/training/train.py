@@ -19,10 +19,14 @@ from tfp_flows import models
 from tfp_flows.training import checkpointing
 from tfp_flows.training import evaluation
 from tfp_flows.training import images as images_lib
+from tfp_flows.training import preemption
 from tfp_flows.training import state as state_lib
 from tfp_flows.training import strategies
 from tfp_flows.training import train_step as train_step_lib
 from tfp_flows.training import workdir as workdir_lib
+
+
+_DIVERGENCE_POLICIES = ("restore", "stop")
 
 
 def load_data(config):
@@ -51,7 +55,7 @@ class _Run(state_lib.TrainState):
     self.checkpoint = tf.train.Checkpoint(
         model=self.model, ema=self.ema, optimizer=self.optimizer,
         step=self.step, skipped_updates=self.skipped,
-        data=self.train_iterator)
+        lr_scale=self.lr_scale, data=self.train_iterator)
 
 
 def ema_model(config, event_shape, run):
@@ -78,22 +82,35 @@ def train_and_evaluate(config, workdir, strategy_name="default",
   workdir_lib.check_compatible(workdir, config)
   strategy = strategies.make_strategy(strategy_name)
   batch_size = config.train.batch_size
-  for key in ("batch_size", "init_batch_size"):
-    if not 1 <= config.train[key] <= dataset.num_train:
-      raise errors.ConfigError(
-          f"train.{key}={config.train[key]} must be in [1, "
-          f"{dataset.num_train}], the size of {dataset.name}'s training split.")
+  if not 1 <= batch_size <= dataset.num_train:
+    raise errors.ConfigError(
+        f"train.batch_size={batch_size} must be in [1, {dataset.num_train}], "
+        f"the size of {dataset.name}'s training split.")
   if batch_size % strategy.num_replicas_in_sync:
     raise errors.ConfigError(
         f"train.batch_size={batch_size} must be divisible by the "
         f"{strategy.num_replicas_in_sync} replicas.")
+  if config.train.on_divergence not in _DIVERGENCE_POLICIES:
+    raise errors.ConfigError(
+        f"train.on_divergence={config.train.on_divergence!r}; choose one of "
+        f"{_DIVERGENCE_POLICIES}.")
+  # A small dataset initialises on all of it rather than failing.
+  init_batch_size = min(config.train.init_batch_size, dataset.num_train)
+  if init_batch_size < 1:
+    raise errors.ConfigError(
+        f"train.init_batch_size={config.train.init_batch_size} must be >= 1.")
 
   run = _Run(config, event_shape, strategy,
              dataset.train(batch_size, seed=config.train.seed))
   checkpoint_dir = os.path.join(workdir, workdir_lib.CHECKPOINT_DIR)
-  restored = checkpointing.restore_latest(run.checkpoint, checkpoint_dir)
+  restored = checkpointing.restore_latest(run.checkpoint, checkpoint_dir,
+                                          log=log)
   # Everything is validated: from here on the workdir is written.
   workdir_lib.write_run(workdir, config, event_shape, dataset.name)
+  if restored:
+    checkpointing.repair_state(checkpoint_dir, restored)
+  for path in checkpointing.remove_incomplete_writes(checkpoint_dir):
+    log(f"Removed {path!r}, a checkpoint write interrupted by a kill.")
   manager = tf.train.CheckpointManager(
       run.checkpoint, checkpoint_dir, max_to_keep=config.train.max_checkpoints)
   counts = run.model.parameter_counts()
@@ -104,16 +121,17 @@ def train_and_evaluate(config, workdir, strategy_name="default",
   if restored:
     log(f"Resumed from {restored} at step {int(run.step.numpy())}.")
   if run.model.initialize(next(iter(dataset.train(
-      config.train.init_batch_size, seed=config.train.seed + 1)))):
-    log(f"Data-dependent initialisation on {config.train.init_batch_size} "
-        f"images.")
+      init_batch_size, seed=config.train.seed + 1)))):
+    log(f"Data-dependent initialisation on {init_batch_size} images.")
 
   step_fn = train_step_lib.TrainStep(
       run.model, run.optimizer, run.ema, strategy,
       config.train.grad_clip_norm, jit_compile=config.train.jit_compile)
   writer = tf.summary.create_file_writer(
       os.path.join(workdir, workdir_lib.SUMMARY_DIR))
-  _train_loop(config, run, step_fn, manager, writer, log)
+  with preemption.StopOnSignal() as stop:
+    _Loop(config, run, step_fn, manager, writer, stop, log,
+          logged_until=workdir_lib.last_logged_step(workdir)).run()
 
   model = ema_model(config, event_shape, run)
   metrics = evaluation.evaluate(
@@ -146,41 +164,109 @@ def train_and_evaluate(config, workdir, strategy_name="default",
   return metrics
 
 
-def _train_loop(config, run, step_fn, manager, writer, log):
-  total = config.train.steps
-  window_start, window_steps, window_loss = time.time(), 0, 0.0
-  loop_start, first_step = time.time(), int(run.step.numpy())
-  while int(run.step.numpy()) < total:
-    step = int(run.step.numpy())
-    metrics = step_fn(next(run.train_iterator), (config.train.seed, step))
-    run.step.assign_add(1)
-    step += 1
-    if not bool(metrics["applied"].numpy()):
-      run.skipped.assign_add(1)
-      log(f"step {step}: non-finite loss or gradient; update skipped "
-          f"({int(run.skipped.numpy())} so far).")
-    else:
-      window_loss += float(metrics["loss_bpd"].numpy())
-      window_steps += 1
-    if step % config.train.log_every == 0 or step == total:
-      elapsed = time.time() - window_start
-      images_per_s = (window_steps * config.train.batch_size
-                      / max(elapsed, 1e-9))
-      done = step - first_step
-      eta = (time.time() - loop_start) / max(done, 1) * (total - step)
-      loss = window_loss / max(window_steps, 1)
-      log(f"step {step}/{total} | loss {loss:.4f} bits/dim | "
-          f"{images_per_s:.1f} images/s | ETA {_duration(eta)}")
-      with writer.as_default(step=step):
-        tf.summary.scalar("train/loss_bpd", loss)
-        tf.summary.scalar("train/learning_rate",
-                          run.schedule(run.optimizer.iterations))
-        tf.summary.scalar("train/grad_norm", metrics["grad_norm"])
-        tf.summary.scalar("train/images_per_s", images_per_s)
-        tf.summary.scalar("train/skipped_updates", run.skipped)
-      window_start, window_steps, window_loss = time.time(), 0, 0.0
-    if step % config.train.checkpoint_every == 0 or step == total:
-      manager.save(checkpoint_number=step)
+class _Loop:
+  """The Python side of training: feed, log, checkpoint, react.
+
+  Saves every `train.checkpoint_every` steps, every
+  `train.checkpoint_every_minutes` and at the end; on a stop request
+  (SIGTERM/SIGINT) saves and raises `preemption.Interrupted`; after
+  `train.max_consecutive_skips` non-finite steps in a row applies
+  `train.on_divergence`. Weights that are not finite are never saved.
+  """
+
+  def __init__(self, config, run, step_fn, manager, writer, stop, log,
+               logged_until):
+    self.config, self.run_state, self.step_fn = config, run, step_fn
+    self.manager, self.writer, self.stop, self.log = manager, writer, stop, log
+    self.logged_until = logged_until
+    self.last_save = time.monotonic()
+
+  def run(self):
+    config, run = self.config, self.run_state
+    total = config.train.steps
+    window_start, window_steps, window_loss = time.time(), 0, 0.0
+    loop_start, first_step = time.time(), int(run.step.numpy())
+    while int(run.step.numpy()) < total:
+      step = int(run.step.numpy())
+      metrics = self.step_fn(next(run.train_iterator),
+                             (config.train.seed, step))
+      run.step.assign_add(1)
+      step += 1
+      if not bool(metrics["applied"].numpy()):
+        run.skipped.assign_add(1)
+        self.log(f"step {step}: non-finite loss or gradient; update skipped "
+                 f"({int(run.skipped.numpy())} so far).")
+        if (int(metrics["consecutive_skips"].numpy())
+            >= config.train.max_consecutive_skips):
+          self._diverged(step)
+          continue
+      else:
+        window_loss += float(metrics["loss_bpd"].numpy())
+        window_steps += 1
+      if step % config.train.log_every == 0 or step == total:
+        elapsed = time.time() - window_start
+        images_per_s = (window_steps * config.train.batch_size
+                        / max(elapsed, 1e-9))
+        done = step - first_step
+        eta = (time.time() - loop_start) / max(done, 1) * (total - step)
+        loss = window_loss / max(window_steps, 1)
+        self.log(f"step {step}/{total} | loss {loss:.4f} bits/dim | "
+                 f"{images_per_s:.1f} images/s | ETA {_duration(eta)}")
+        if step > self.logged_until:
+          self._summaries(step, loss, metrics["grad_norm"], images_per_s)
+        window_start, window_steps, window_loss = time.time(), 0, 0.0
+      if self.stop.requested:
+        self._save(step)
+        raise preemption.Interrupted(
+            f"{self.stop.signal_name} at step {step}/{total}: saved "
+            f"{self.manager.latest_checkpoint}; run the same command to "
+            f"resume.", self.stop.signal_number)
+      minutes = (time.monotonic() - self.last_save) / 60.0
+      if (step % config.train.checkpoint_every == 0 or step == total
+          or minutes >= config.train.checkpoint_every_minutes):
+        self._save(step)
+
+  def _summaries(self, step, loss, grad_norm, images_per_s):
+    run = self.run_state
+    with self.writer.as_default(step=step):
+      tf.summary.scalar("train/loss_bpd", loss)
+      tf.summary.scalar("train/learning_rate",
+                        run.schedule(run.optimizer.iterations))
+      tf.summary.scalar("train/grad_norm", grad_norm)
+      tf.summary.scalar("train/images_per_s", images_per_s)
+      tf.summary.scalar("train/skipped_updates", run.skipped)
+
+  def _save(self, step):
+    run = self.run_state
+    if not all(bool(tf.reduce_all(tf.math.is_finite(v)).numpy())
+               for v in run.model.trainable_variables + run.ema.variables
+               if v.dtype.is_floating):
+      self._diverged(step, reason="the weights are not finite")
+      return
+    checkpointing.save(self.manager, step)
+    self.last_save = time.monotonic()
+
+  def _diverged(self, step, reason=None):
+    """Applies `train.on_divergence`: restore and halve the rate, or stop."""
+    config, run = self.config, self.run_state
+    reason = reason or (f"{config.train.max_consecutive_skips} non-finite "
+                        f"steps in a row")
+    latest = self.manager.latest_checkpoint
+    if config.train.on_divergence == "stop" or latest is None:
+      why = ("train.on_divergence=stop" if latest else "no checkpoint yet")
+      raise errors.DivergenceError(
+          f"Training diverged at step {step}: {reason} ({why}). The "
+          f"checkpoints in {self.manager.directory!r} are intact; lower "
+          f"train.learning_rate or raise train.grad_clip_norm, then run the "
+          f"same command to resume.")
+    restored = checkpointing.restore_latest(
+        run.checkpoint, self.manager.directory, log=self.log)
+    run.lr_scale.assign(run.lr_scale * 0.5)
+    self.step_fn.consecutive_skips.assign(0)
+    self.log(f"Training diverged at step {step}: {reason}. Restored "
+             f"{restored} (step {int(run.step.numpy())}) and halved the "
+             f"learning rate (now x{float(run.lr_scale.numpy()):g} of the "
+             f"schedule).")
 
 
 def _duration(seconds):

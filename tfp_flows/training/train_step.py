@@ -6,7 +6,9 @@ summation order). Gradients are all-reduced in replica context; whether to
 apply them (all finite) is then decided once in cross-replica context, so a
 non-finite loss or gradient on any replica skips the whole update everywhere:
 weights, optimizer slots, the optimizer's iteration count and the EMA stay
-unchanged.
+unchanged. The step counts such skips in a row on the device
+(`consecutive_skips`, reset by the next applied update), so the trainer's
+divergence policy needs no extra transfer.
 """
 
 import math
@@ -33,6 +35,10 @@ class TrainStep:
     self._ema = ema
     self._strategy = strategy
     self._clip = float(grad_clip_norm)
+    with strategy.scope():
+      self.consecutive_skips = tf.Variable(
+          0, dtype=tf.int64, trainable=False, name="consecutive_skips",
+          aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA)
     self._bits_per_nat = 1.0 / (model.num_dims * math.log(2.0))
     multi_device = strategy.num_replicas_in_sync > 1 or isinstance(
         strategy, (tf.distribute.MirroredStrategy,
@@ -63,11 +69,17 @@ class TrainStep:
     def apply():
       self._strategy.run(self._replica_apply, args=(grads,))
       self._ema.update(self._model.trainable_variables)
+      self.consecutive_skips.assign(0)
       return tf.constant(True)
 
-    applied = tf.cond(finite, apply, lambda: tf.constant(False))
+    def skip():
+      self.consecutive_skips.assign_add(1)
+      return tf.constant(False)
+
+    applied = tf.cond(finite, apply, skip)
     return {"loss_bpd": loss_value, "grad_norm": grad_norm,
-            "applied": applied}
+            "applied": applied,
+            "consecutive_skips": tf.identity(self.consecutive_skips)}
 
   def _replica_gradients(self, images, noise):
     context = tf.distribute.get_replica_context()

@@ -14,6 +14,7 @@ import json
 import os
 
 import ml_collections
+import tensorflow as tf
 
 from tfp_flows import errors
 
@@ -95,6 +96,25 @@ def write_json(path, payload):
   with open(tmp, "w") as f:
     json.dump(payload, f, indent=2, sort_keys=True)
   os.replace(tmp, path)
+
+
+def last_logged_step(workdir):
+  """The highest step with a summary in `workdir/summaries`, or 0.
+
+  A resumed run re-runs the steps after its checkpoint (bit-exactly); it
+  logs only steps beyond this one, so TensorBoard never holds a step twice.
+  A truncated event file (a kill mid-write) counts up to its last record.
+  """
+  pattern = os.path.join(workdir, SUMMARY_DIR, "events.out.tfevents.*")
+  last = 0
+  for path in tf.io.gfile.glob(pattern):
+    try:
+      for event in tf.compat.v1.train.summary_iterator(path):
+        if event.HasField("summary"):
+          last = max(last, int(event.step))
+    except tf.errors.DataLossError:
+      continue
+  return last
 
 
 def _diff(saved, new):
