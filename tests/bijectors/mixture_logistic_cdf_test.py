@@ -141,5 +141,139 @@ class LogitMixtureLogisticCDFTest(tf.test.TestCase):
                         atol=1e-5, rtol=1e-6)
 
 
+def _moderate_mixture(rng, batch, k=4):
+  """Well-conditioned parameters, so finite differences keep their digits."""
+  return (rng.normal(size=batch + (k,)),
+          rng.uniform(-4, 4, size=batch + (k,)),
+          rng.uniform(-1.5, 0.5, size=batch + (k,)))
+
+
+def _central_difference(f, x, h=1e-5):
+  return (f(x + h) - f(x - h)) / (2 * h)
+
+
+class InverseGradientTest(tf.test.TestCase):
+  """The inverse's gradients are the implicit function theorem's.
+
+  With `G(x; theta) = logit F(x; theta) - y` and `G(x*; theta) = 0`:
+  `dx*/dy = 1 / G'(x*)`, `dx*/dtheta = -(dG/dtheta)(x*) / G'(x*)`.
+  """
+
+  def _inverse_and_gradients(self, y, params):
+    y, params = tf.constant(y), [tf.constant(p) for p in params]
+    with tf.GradientTape(persistent=True) as tape:
+      tape.watch([y] + params)
+      x = mlc.inverse_logit_cdf(y, *params)
+    return x, tape.gradient(x, y), tape.gradient(x, params)
+
+  def test_match_the_implicit_function_formula(self):
+    rng = np.random.default_rng(7)
+    params = _moderate_mixture(rng, (64,))
+    x, dx_dy, dx_dparams = self._inverse_and_gradients(
+        rng.normal(scale=3.0, size=64), params)
+    tensors = [tf.constant(p) for p in params]
+    with tf.GradientTape() as tape:
+      tape.watch(tensors)
+      g, log_det = mlc.logit_cdf_and_log_det(x, *tensors)
+    dg_dparams = tape.gradient(g, tensors)
+    slope = np.exp(-np.asarray(log_det))
+    self.assertAllClose(dx_dy, slope, rtol=1e-12)
+    for got, dg in zip(dx_dparams, dg_dparams):
+      self.assertAllClose(got, -np.asarray(dg) * slope[:, None], rtol=1e-12)
+      self.assertGreater(np.abs(got).max(), 1e-2)  # Not trivially zero.
+
+  def test_match_finite_differences(self):
+    rng = np.random.default_rng(8)
+    params = _moderate_mixture(rng, (64,))
+    y = rng.normal(scale=3.0, size=64)
+    _, dx_dy, dx_dparams = self._inverse_and_gradients(y, params)
+    inverse = lambda y, *p: np.asarray(mlc.inverse_logit_cdf(
+        tf.constant(y), *(tf.constant(q) for q in p)))
+    self.assertAllClose(
+        dx_dy, _central_difference(lambda v: inverse(v, *params), y),
+        rtol=1e-5, atol=1e-6)
+    # Every scalar's x depends on its own row only: moving component k of
+    # every row at once gives the whole column of derivatives.
+    for index, got in enumerate(dx_dparams):
+      for k in range(params[index].shape[-1]):
+        def moved(h, index=index, k=k):
+          shifted = [p.copy() for p in params]
+          shifted[index][:, k] += h
+          return inverse(y, *shifted)
+        self.assertAllClose(got[:, k], _central_difference(moved, 0.0),
+                            rtol=1e-5, atol=1e-6)
+
+  def test_parameters_computed_from_a_variable(self):
+    """The Flow++ coupling's case: the parameters come from a network."""
+    rng = np.random.default_rng(9)
+    logits, locs, log_scales = _moderate_mixture(rng, (32,))
+    y = tf.constant(rng.normal(scale=3.0, size=32))
+    weights = tf.Variable([1.0, 0.5, -0.3], dtype=tf.float64)
+
+    def total(w):
+      bijector = bijectors.LogitMixtureLogisticCDF(
+          logits * w[0], locs + tf.sin(w[1]) * log_scales,
+          log_scales * tf.exp(w[2]))
+      return tf.reduce_sum(bijector.inverse(tf.identity(y)))
+
+    with tf.GradientTape() as tape:
+      value = total(weights)
+    gradient = np.asarray(tape.gradient(value, weights))
+    self.assertTrue(np.all(np.isfinite(gradient)))
+    for i in range(3):
+      step = np.eye(3)[i]
+      expected = _central_difference(
+          lambda h, step=step: float(total(weights + h * step)), 0.0)
+      self.assertAllClose(gradient[i], expected, rtol=1e-5, atol=1e-6)
+
+  def test_float32_and_compiled_gradients_are_finite_and_agree(self):
+    rng = np.random.default_rng(10)
+    params = [p.astype(np.float32) for p in _moderate_mixture(rng, (64,))]
+    y = tf.constant(rng.normal(scale=3.0, size=64).astype(np.float32))
+
+    def gradients(y, *params):
+      with tf.GradientTape() as tape:
+        tape.watch([y] + list(params))
+        x = mlc.inverse_logit_cdf(y, *params)
+      return tape.gradient(x, [y] + list(params))
+
+    params = [tf.constant(p) for p in params]
+    eager = gradients(y, *params)
+    compiled = tf.function(gradients, jit_compile=True)(y, *params)
+    for got, expected in zip(compiled, eager):
+      self.assertEqual(got.dtype, tf.float32)
+      self.assertTrue(np.all(np.isfinite(got)))
+      self.assertAllClose(got, expected, rtol=1e-4, atol=1e-5)
+
+  def test_second_derivatives_are_finite(self):
+    rng = np.random.default_rng(11)
+    params = [tf.constant(p) for p in _moderate_mixture(rng, (16,))]
+    y = tf.constant(rng.normal(scale=3.0, size=16))
+    with tf.GradientTape(persistent=True) as outer:
+      outer.watch([y] + params)
+      with tf.GradientTape() as inner:
+        inner.watch([y] + params)
+        loss = tf.reduce_sum(mlc.inverse_logit_cdf(y, *params) ** 2)
+      first = inner.gradient(loss, [y] + params)
+      total = sum(tf.reduce_sum(g) for g in first)
+    for second in outer.gradient(total, [y] + params):
+      self.assertTrue(np.all(np.isfinite(second)))
+
+  def test_finite_where_the_density_all_but_vanishes(self):
+    """Between two far, narrow components x* barely depends on y: the
+    slope 1 / G' overflows, yet the value and gradients stay finite."""
+    logits = tf.constant([[0.0, 0.0]])
+    locs = tf.constant([[-50.0, 50.0]])
+    log_scales = tf.constant([[-7.0, -7.0]])
+    y = tf.constant([0.0])
+    params = [logits, locs, log_scales]
+    with tf.GradientTape() as tape:
+      tape.watch([y] + params)
+      x = mlc.inverse_logit_cdf(y, *params)
+    self.assertAllLess(tf.abs(x), 50.0)
+    for gradient in tape.gradient(x, [y] + params):
+      self.assertFalse(np.any(np.isnan(gradient)))
+
+
 if __name__ == "__main__":
   tf.test.main()

@@ -25,7 +25,26 @@ dtype, inside the exact bracket
 every component's CDF is at most `sigmoid(l)` (at the upper end at least).
 The position tolerance is relative (`rtol * max(1, |x|)`) and the iteration
 count bounded, so the search runs inside `tf.function`, XLA and SavedModels.
+
+The search itself is not differentiated (its iterations' derivatives are NaN
+or meaningless once the parameters `theta` come from a network). The root
+`x*` of `G(x; theta) = logit F(x; theta) - l` has, by the implicit function
+theorem,
+
+    dx*/dl = 1 / G'(x*),    dx*/dtheta = -(dG/dtheta)(x*) / G'(x*),
+
+with `G' = exp(log|d logit F / dx|)`. The inverse returns
+
+    x* + (c - stop_gradient(c)),    c = -G(x*; theta) / stop_gradient(G'(x*)),
+
+where `x*` is a constant: the search's value with exactly those first
+derivatives. Second derivatives hold `x*` and `G'` fixed, so they are finite
+but not exact. Where the density all but vanishes (between far, narrow
+components) `1 / G'` overflows; it is capped at the square root of the
+dtype's largest value, so `c` stays finite and cancels exactly.
 """
+
+import math
 
 import tensorflow as tf
 import tensorflow_probability as tfp
@@ -85,19 +104,30 @@ def root_bracket(target_logit, locs, log_scales):
 def inverse_logit_cdf_with_diagnostics(target_logit, logits, locs, log_scales):
   """Solves `logit F(x) = target_logit`; returns `(x, num_iterations)`.
 
-  Runs in `ROOT_DTYPE` and returns `x` in the dtype of `target_logit`.
+  Searches in `ROOT_DTYPE` and returns `x` in the dtype of `target_logit`,
+  with the implicit-function gradients of the module docstring.
   """
   dtype = target_logit.dtype
-  target, logits, locs, log_scales = (
-      tf.cast(t, ROOT_DTYPE) for t in (target_logit, logits, locs, log_scales))
-  low, high = root_bracket(target, locs, log_scales)
+  # The search runs on constants: differentiating its iterations gives NaN
+  # (see the module docstring); `step` below carries the gradients.
+  target, *mixture = (tf.cast(tf.stop_gradient(t), ROOT_DTYPE)
+                      for t in (target_logit, logits, locs, log_scales))
+  low, high = root_bracket(target, *mixture[1:])
   tolerance = ROOT_RTOL * tf.maximum(
       tf.maximum(tf.abs(low), tf.abs(high)), 1.0)
   root, _, iterations = tfp.math.find_root_chandrupatla(
-      lambda x: logit_cdf(x, logits, locs, log_scales) - target,
+      lambda x: logit_cdf(x, *mixture) - target,
       low=low, high=high, position_tolerance=tolerance,
       max_iterations=ROOT_MAX_ITERATIONS)
-  return tf.cast(root, dtype), iterations
+  root = tf.cast(root, dtype)
+  logit, log_det = logit_cdf_and_log_det(
+      root, *(tf.cast(t, dtype) for t in (logits, locs, log_scales)))
+  inverse_slope = tf.exp(tf.minimum(-tf.stop_gradient(log_det),
+                                    0.5 * math.log(dtype.max)))
+  # Zero in value (finite, thanks to the cap); the implicit-function
+  # derivatives in gradient.
+  step = (target_logit - logit) * inverse_slope
+  return root + (step - tf.stop_gradient(step)), iterations
 
 
 def inverse_logit_cdf(target_logit, logits, locs, log_scales):
