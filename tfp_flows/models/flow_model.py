@@ -68,6 +68,12 @@ class FlowModel(tf.Module):
   def log_prob(self, images, seed=None, training=False):
     """Lower bound on `log P(images)` in nats per image (one noise draw).
 
+    Pixel values outside `[0, 2^n_bits)` raise `errors.DataError` when they
+    are known at call time (eagerly). Traced (inside a `tf.function`, with
+    or without XLA) they cannot be checked in Python, and graph assertions
+    vanish under XLA, so an image holding one gets `-inf`: the model gives
+    it probability zero.
+
     Args:
       images: integer tensor `[N, H, W, C]` with values in `[0, 2^n_bits)`.
       seed: stateless seed (shape `[2]` ints) for the dequantization noise.
@@ -80,13 +86,17 @@ class FlowModel(tf.Module):
     """`log p(x + u) - log q(u | x)` for given dequantizer base noise.
 
     The one fused pass that training and evaluation use: every network runs
-    once.
+    once. An image with a pixel outside `[0, 2^n_bits)` gets `-inf`.
     """
     y, log_q = self.dequantizer.dequantize_with_noise(
         images, noise, training=training)
     z, log_det = self.normalizing_flow.forward_and_log_det(
         y, training=training)
-    return standard_normal_log_prob(z) + log_det - log_q
+    log_prob = standard_normal_log_prob(z) + log_det - log_q
+    # The flow computes NaN or a meaningless number for such pixels, and
+    # nothing else can flag them when traced under XLA.
+    return tf.where(_in_range(images, self.n_bits), log_prob,
+                    tf.cast(-np.inf, log_prob.dtype))
 
   def importance_weighted_log_prob(self, images, num_samples, seed=None):
     """`(elbo, iw)` per image from `num_samples` dequantization draws.
@@ -180,11 +190,22 @@ def _count(module):
   return int(sum(v.shape.num_elements() for v in module.trainable_variables))
 
 
+def _in_range(images, n_bits):
+  """Per image: whether all its pixel values lie in `[0, 2^n_bits)`."""
+  # int64 holds every integer dtype's values (uint64 above 2^63 turn
+  # negative, still out of range).
+  values = tf.cast(images, tf.int64)
+  return tf.reduce_all((values >= 0) & (values < 2 ** n_bits),
+                       axis=[-3, -2, -1])
+
+
 def validate_images(images, event_shape, n_bits):
   """Checks dtype, rank, shape and (when values are known) range.
 
   Raises at the Python boundary, before any compiled work: graph assertions
-  vanish under XLA. Returns the images as a tensor.
+  vanish under XLA. Values unknown until run time are not checked here;
+  `FlowModel.log_prob_with_noise` gives their images `-inf`. Returns the
+  images as a tensor.
   """
   if not isinstance(images, (tf.Tensor, tf.Variable)):
     images = np.asarray(images)
