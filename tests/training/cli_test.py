@@ -11,6 +11,7 @@ from tfp_flows import configs
 from tfp_flows import errors
 from tfp_flows import models
 from tfp_flows.training import cli
+from tfp_flows.training import preemption
 
 _GLOW_CONFIG = os.path.join(os.path.dirname(configs.__file__), "glow.py")
 
@@ -185,6 +186,31 @@ class RunTest(tf.test.TestCase):
       raise ValueError("a bug")
     with self.assertRaisesRegex(ValueError, "a bug"):
       cli.run(lambda argv: bug(), ["train"], flag_values=self.flag_values)
+
+  def test_help_lists_every_config_field_of_the_preset(self):
+    # absl prints each flag's help; the real tools define --help in app.run.
+    flags.DEFINE_bool("help", False, "Show help.",
+                      flag_values=self.flag_values)
+    cli.parse_flags(["train", "--model=macow", "--help"], self.flag_values)
+    shown = self.flag_values["config"].help
+    for field in ("--config.train.steps=2500",
+                  "--config.train.on_divergence='restore'",
+                  "--config.model.dequantizer.encoder_channels="):
+      self.assertIn(field, shown)
+
+  def test_interrupted_and_ctrl_c_exit_with_one_line(self):
+    def interrupted():
+      raise preemption.Interrupted("SIGTERM at step 3/9: saved x", 15)
+    with mock.patch("sys.stderr") as stderr:
+      code, _ = self._run(main=interrupted)
+    self.assertEqual(code, 143)
+    stderr.write.assert_any_call("SIGTERM at step 3/9: saved x")
+    def ctrl_c():
+      raise KeyboardInterrupt
+    with mock.patch("sys.stderr") as stderr:
+      code, _ = self._run(main=ctrl_c)
+    self.assertEqual(code, 130)
+    stderr.write.assert_any_call("Interrupted (Ctrl-C).")
 
   def test_a_bug_in_a_config_file_keeps_its_traceback(self):
     path = os.path.join(self.get_temp_dir(), "buggy.py")

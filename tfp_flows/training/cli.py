@@ -28,6 +28,7 @@ from tfp_flows.training import workdir as workdir_lib
 _CONFIG_NAME = "config"
 _CONFIG_FLAG = "--" + _CONFIG_NAME
 _MODEL_FLAG = "--model"
+_HELP_FLAGS = frozenset({"--help", "-help", "--helpshort", "--helpfull", "-?"})
 
 
 def run(main, argv=None, flag_values=flags.FLAGS):
@@ -76,7 +77,9 @@ def parse_flags(argv, flag_values=flags.FLAGS):
     if _CONFIG_NAME in flag_values:
       shown = _flag_value(argv, _CONFIG_FLAG)
       argv = rewrite_config_args(argv)
-      check_config_args(argv, flag_values, shown=shown)
+      config = check_config_args(argv, flag_values, shown=shown)
+      if _HELP_FLAGS & set(argv[1:]):
+        flag_values[_CONFIG_NAME].help += config_fields_help(config)
     # ml_collections reads the names of the `--config.*` overrides from
     # sys.argv, not from the argv being parsed: make them the same list.
     saved_argv, sys.argv = sys.argv, argv
@@ -87,6 +90,26 @@ def parse_flags(argv, flag_values=flags.FLAGS):
   except flags.Error as error:  # Unknown flag, bad value, missing --workdir.
     raise errors.ConfigError(
         f"{error} (--helpshort lists the flags)") from error
+
+
+def config_fields_help(config):
+  """`--config.*` fields of the loaded preset, one per line, for `--help`.
+
+  ml_collections defines those overrides only while parsing, so absl's help
+  would not list them; the `--config` flag's help carries them instead.
+  """
+  lines = ["", "Override any field with --config.<field>=<value>; the "
+           "preset's fields and values:"]
+
+  def add(section, prefix):
+    for key, value in sorted(section.items()):
+      if isinstance(value, ml_collections.ConfigDict):
+        add(value, f"{prefix}{key}.")
+      else:
+        lines.append(f"  {_CONFIG_FLAG}.{prefix}{key}={value!r}")
+
+  add(config, "")
+  return "\n".join(lines)
 
 
 def check_config_args(argv, flag_values=flags.FLAGS, shown=None):
