@@ -1,5 +1,6 @@
 """End-to-end tests of `train_and_evaluate`: learning, resuming, bad input."""
 
+import collections
 import hashlib
 import json
 import os
@@ -54,6 +55,40 @@ class TrainTest(tf.test.TestCase):
     model = tfp_flows.load(workdir)
     self.assertEqual(model.event_shape, (28, 28, 1))
     self.assertTrue(bool(model.initialized.numpy()))
+
+  def test_a_dataset_smaller_than_the_init_batch_trains(self):
+    # 200 images; the preset's data-dependent init asks for 256.
+    path = os.path.join(self.get_temp_dir(), "small.npz")
+    rng = np.random.default_rng(0)
+    np.savez(path, images=rng.integers(0, 256, (200, 8, 8, 1), np.uint8))
+    config = _tiny_config(steps=2)
+    config.data.dataset = f"npz:{path}"
+    config.train.init_batch_size = 256
+    messages = []
+    metrics = train.train_and_evaluate(
+        config, os.path.join(self.get_temp_dir(), "small"),
+        log=messages.append)
+    self.assertEqual(metrics["steps"], 2)
+    self.assertTrue(any("initialisation on 180 images" in m
+                        for m in messages), messages)
+
+  def test_resumed_steps_are_not_logged_twice(self):
+    workdir = os.path.join(self.get_temp_dir(), "logged_once")
+    config = _tiny_config(steps=4)
+    config.train.checkpoint_every = 2
+    train.train_and_evaluate(config, workdir, log=_quiet)
+    # As if killed after logging steps 3 and 4 but before saving ckpt-4.
+    for suffix in (".index", ".data-00000-of-00001"):
+      os.remove(os.path.join(workdir, "checkpoints", "ckpt-4" + suffix))
+    train.train_and_evaluate(config, workdir, log=_quiet)
+    seen = collections.Counter()
+    for path in tf.io.gfile.glob(os.path.join(workdir, "summaries", "*")):
+      for event in tf.compat.v1.train.summary_iterator(path):
+        for value in event.summary.value:
+          if value.tag.startswith("train/"):
+            seen[(value.tag, event.step)] += 1
+    self.assertEqual(sorted({step for _, step in seen}), [1, 2, 3, 4])
+    self.assertEqual(set(seen.values()), {1}, seen)
 
   def test_resume_continues_the_same_run(self):
     straight = os.path.join(self.get_temp_dir(), "straight")
