@@ -76,6 +76,15 @@ class FlowModelTest(tf.test.TestCase, parameterized.TestCase):
     self.assertAllEqual(model.sample(2, temperature=0.0, seed=(1, 1)),
                         model.decode(tf.zeros((2, 4, 4, 1))))
 
+  def test_decode_names_the_latent_shape_and_dtype_it_takes(self):
+    model = util.tiny_model("glow")
+    with self.assertRaisesRegex(errors.ShapeError,
+                                r"Latents must have shape \[N, 4, 4, 1\] .*"
+                                r"got \(2, 2, 2, 4\)"):
+      model.decode(tf.zeros((2, 2, 2, 4)))
+    with self.assertRaisesRegex(errors.InputTypeError, "dtype int32"):
+      model.decode(tf.zeros((2, 4, 4, 1), tf.int32))
+
   @parameterized.parameters(*FAMILIES)
   def test_each_network_runs_once_in_log_prob(self, family):
     model = util.initialized_and_perturbed(self, util.tiny_model(family))

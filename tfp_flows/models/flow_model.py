@@ -141,6 +141,7 @@ class FlowModel(tf.Module):
 
   def decode(self, latents):
     """uint8 images from latents `[N, H, W, C]` (inverse of `encode`)."""
+    latents = validate_latents(latents, self.event_shape)
     y, _ = self.normalizing_flow.inverse_and_log_det(latents)
     pixels = tf.clip_by_value(tf.floor(y), 0.0, 2.0 ** self.n_bits - 1.0)
     return tf.cast(pixels, tf.uint8)
@@ -197,6 +198,23 @@ def _in_range(images, n_bits):
   values = tf.cast(images, tf.int64)
   return tf.reduce_all((values >= 0) & (values < 2 ** n_bits),
                        axis=[-3, -2, -1])
+
+
+def validate_latents(latents, event_shape):
+  """Latents are float `[N] + event_shape` (what `encode` returns)."""
+  latents = tf.convert_to_tensor(latents)
+  if not latents.dtype.is_floating:
+    raise errors.InputTypeError(
+        f"Latents must be floating point (as `encode` returns); got dtype "
+        f"{latents.dtype.name}.")
+  shape = tuple(latents.shape)
+  if len(shape) != 4 or (tuple(shape[1:]) != tuple(event_shape)
+                         and None not in shape[1:]):
+    raise errors.ShapeError(
+        f"Latents must have shape [N, {', '.join(map(str, event_shape))}] "
+        f"for this model (the image shape, as `encode` returns); got "
+        f"{shape}.")
+  return latents
 
 
 def validate_images(images, event_shape, n_bits):
