@@ -19,7 +19,8 @@ flags.DEFINE_string("workdir", None, "Run folder written by bin/train.",
 flags.DEFINE_integer("num_dequant_samples", 1,
                      "Dequantization draws per image (K).")
 flags.DEFINE_integer("max_test_images", 0,
-                     "Evaluate only this many test images (0 = all).")
+                     "Evaluate only this many test images, evenly "
+                     "spaced over the test split (0 = all).")
 flags.DEFINE_integer("batch_size", 0,
                      "(image, draw) pairs per batch (0 = the config's).")
 flags.DEFINE_integer("seed", 0, "Seed of the dequantization noise.")

@@ -47,6 +47,11 @@ def base_config(model_name):
   config.eval.num_dequant_samples = 1
   config.eval.num_samples = 64  # Images in the sample grid.
   config.eval.temperature = 1.0
+  # During training: test bits/dim of the EMA weights on `subset_size`
+  # held-out images (evenly spaced over the test split), and a sample grid,
+  # every `every_steps` steps (0: a tenth of train.steps) and at the end.
+  config.eval.every_steps = 0
+  config.eval.subset_size = 200
   return config
 
 
@@ -69,6 +74,9 @@ def tiny(config):
   config.train.jit_compile = False
   config.eval.batch_size = 100
   config.eval.num_samples = 4
+  # Smoke runs evaluate on the subset only at their last step.
+  config.eval.every_steps = 1000
+  config.eval.subset_size = 100
   return config
 
 

@@ -19,6 +19,7 @@ from tfp_flows import models
 from tfp_flows.training import checkpointing
 from tfp_flows.training import evaluation
 from tfp_flows.training import images as images_lib
+from tfp_flows.training import periodic_eval
 from tfp_flows.training import preemption
 from tfp_flows.training import state as state_lib
 from tfp_flows.training import strategies
@@ -129,8 +130,10 @@ def train_and_evaluate(config, workdir, strategy_name="default",
       config.train.grad_clip_norm, jit_compile=config.train.jit_compile)
   writer = tf.summary.create_file_writer(
       os.path.join(workdir, workdir_lib.SUMMARY_DIR))
+  evaluator = periodic_eval.PeriodicEvaluator(config, event_shape, dataset,
+                                              workdir, writer, log)
   with preemption.StopOnSignal() as stop:
-    _Loop(config, run, step_fn, manager, writer, stop, log,
+    _Loop(config, run, step_fn, manager, writer, stop, log, evaluator,
           logged_until=workdir_lib.last_logged_step(workdir)).run()
 
   model = ema_model(config, event_shape, run)
@@ -167,7 +170,8 @@ def train_and_evaluate(config, workdir, strategy_name="default",
 class _Loop:
   """The Python side of training: feed, log, checkpoint, react.
 
-  Saves every `train.checkpoint_every` steps, every
+  Evaluates when `periodic_eval` says it is due. Saves every
+  `train.checkpoint_every` steps, every
   `train.checkpoint_every_minutes` and at the end; on a stop request
   (SIGTERM/SIGINT) saves and raises `preemption.Interrupted`; after
   `train.max_consecutive_skips` non-finite steps in a row applies
@@ -175,9 +179,10 @@ class _Loop:
   """
 
   def __init__(self, config, run, step_fn, manager, writer, stop, log,
-               logged_until):
+               evaluator, logged_until):
     self.config, self.run_state, self.step_fn = config, run, step_fn
     self.manager, self.writer, self.stop, self.log = manager, writer, stop, log
+    self.evaluator = evaluator
     self.logged_until = logged_until
     self.last_save = time.monotonic()
 
@@ -215,6 +220,11 @@ class _Loop:
         if step > self.logged_until:
           self._summaries(step, loss, metrics["grad_norm"], images_per_s)
         window_start, window_steps, window_loss = time.time(), 0, 0.0
+      if self.evaluator.due(step):
+        eval_start = time.time()
+        self.evaluator(run, step)
+        # Evaluation time is not training time: keep it out of images/s.
+        window_start += time.time() - eval_start
       if self.stop.requested:
         self._save(step)
         raise preemption.Interrupted(

@@ -5,7 +5,9 @@
       run.json           the data's event shape and the dataset's name
       checkpoints/       tf.train.CheckpointManager files
       summaries/         TensorBoard events
-      metrics.json       final evaluation
+      metrics.json       final evaluation (the whole test split)
+      metrics.jsonl      evaluations during training, one JSON per line
+      samples/           a sample grid per evaluation during training
       samples.png        a grid of samples (EMA weights)
       export/            SavedModel (bin/export)
 """
