@@ -21,7 +21,6 @@ sampling / log-density at H = 32, t(64) / t(32), MaCow / Glow sampling.
 """
 
 import os
-import time
 
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 
@@ -31,6 +30,7 @@ import numpy as np
 import tensorflow as tf
 
 from bench import results_io
+from bench import timing
 import tfp_flows  # pylint: disable=unused-import
 from tfp_flows import bijectors
 from tfp_flows import models
@@ -43,23 +43,6 @@ flags.DEFINE_string("output", None, "JSON path (default bench/results/).")
 FLAGS = flags.FLAGS
 
 WIDTH = 32
-
-
-def median_seconds(fn, args, repeats):
-  fn(*args)  # Trace (and compile).
-  times = []
-  for _ in range(repeats):
-    start = time.perf_counter()
-    tf.nest.map_structure(lambda t: t.numpy(), fn(*args))
-    times.append(time.perf_counter() - start)
-  return float(np.median(times))
-
-
-def matmul_gflops():
-  a = tf.random.normal((4096, 4096))
-  matmul = tf.function(lambda a: tf.matmul(a, a))
-  seconds = median_seconds(matmul, (a,), 3)
-  return 2 * 4096 ** 3 / seconds / 1e9
 
 
 def flow_cells(family, height, batch, repeats):
@@ -79,8 +62,10 @@ def flow_cells(family, height, batch, repeats):
                           jit_compile=xla)
     sample = tf.function(lambda z: flow.inverse_and_log_det(z),
                          jit_compile=xla)
-    cells["log_density_s" + suffix] = median_seconds(density, (y,), repeats)
-    cells["sampling_s" + suffix] = median_seconds(sample, (z,), repeats)
+    cells["log_density_s" + suffix] = timing.median_seconds(density, (y,),
+                                                            repeats)
+    cells["sampling_s" + suffix] = timing.median_seconds(sample, (z,),
+                                                         repeats)
   return cells
 
 
@@ -96,14 +81,18 @@ def masked_conv_cells(height, batch, repeats):
                             jit_compile=xla)
       inverse = tf.function(lambda y: mcf.inverse_and_log_det(y),
                             jit_compile=xla)
-      cells["mcf_forward_s" + suffix] = median_seconds(forward, (x,), repeats)
-      cells["mcf_inverse_s" + suffix] = median_seconds(inverse, (x,), repeats)
+      cells["mcf_forward_s" + suffix] = timing.median_seconds(
+          forward, (x,), repeats)
+      cells["mcf_inverse_s" + suffix] = timing.median_seconds(
+          inverse, (x,), repeats)
   return cells
 
 
 def summary(table, heights):
   """The ratios the MaCow issue sets goals for, per compilation mode."""
   result = {}
+  if f"macow_h{heights[0]}" not in table:  # Run without MaCow.
+    return result
   for suffix in ("", "_xla"):
     mode = "xla" if suffix else "no_xla"
     macow = {h: table[f"macow_h{h}"] for h in heights}
@@ -163,7 +152,8 @@ def main(argv):
   del argv
   heights = [int(h) for h in FLAGS.heights]
   results = {"batch_size": FLAGS.batch_size, "repeats": FLAGS.repeats,
-             "matmul_gflops": matmul_gflops(), "tf_version": tf.__version__,
+             "matmul_gflops": timing.matmul_gflops(),
+             "tf_version": tf.__version__,
              "cores": os.cpu_count(), "table": {}}
   for h in heights:
     for family in FLAGS.models:
