@@ -111,7 +111,8 @@ def last_logged_step(workdir):
   last = 0
   for path in tf.io.gfile.glob(pattern):
     try:
-      for event in tf.compat.v1.train.summary_iterator(path):
+      for record in tf.data.TFRecordDataset(path):
+        event = tf.compat.v1.Event.FromString(record.numpy())
         if event.HasField("summary"):
           last = max(last, int(event.step))
     except tf.errors.DataLossError:
