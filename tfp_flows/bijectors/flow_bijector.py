@@ -29,8 +29,13 @@ A bijector built for one event shape (`event_shape=(H, W, C)`, any entry
 its input's static shape on every call, for free at trace time, and raises a
 `ShapeError` naming both shapes: a wrong shape would otherwise surface as a
 raw TensorFlow error deep inside, or, for a coupling on a smaller image, as
-a silently wrong result. With `validate_args=True` it also asserts the
-shape at run time where it is not known statically, and checks the dtype.
+a silently wrong result. A tensor of another dtype than float32 is an
+`InputTypeError` on every path (Python numbers and numpy arrays are
+converted, as TFP does). With `validate_args=True` a bijector also asserts
+the shape at run time where it is not known statically, and that the input
+values are finite (and in range, where its domain is smaller): eagerly a
+`DataError` at once, in a graph an assertion that fails when it runs (XLA
+drops those).
 """
 
 import tensorflow as tf
@@ -77,14 +82,50 @@ class FlowBijector(tfb.Bijector):
   def forward_and_log_det(self, x, training=False, context=None):
     """Returns `(forward(x), forward_log_det_jacobian(x))` in one pass."""
     with tf.name_scope(self.name):
-      return _over_flat_batch(self._checked(self._forward_and_log_det), x,
-                              training, context)
+      return _over_flat_batch(self._checked(self._forward_and_log_det),
+                              self._image_tensor(x), training, context)
 
   def inverse_and_log_det(self, y, training=False, context=None):
     """Returns `(inverse(y), inverse_log_det_jacobian(y))` in one pass."""
     with tf.name_scope(self.name):
-      return _over_flat_batch(self._checked(self._inverse_and_log_det), y,
-                              training, context)
+      return _over_flat_batch(self._checked(self._inverse_and_log_det),
+                              self._image_tensor(y), training, context)
+
+  # TFP's methods convert their input first, and a tensor of another dtype
+  # (or, for the log-dets, of a lower rank) would fail there with a bare
+  # ValueError: they check it first too.
+
+  def forward(self, x, name="forward", **kwargs):
+    return super().forward(self._image_tensor(x), name=name, **kwargs)
+
+  def inverse(self, y, name="inverse", **kwargs):
+    return super().inverse(self._image_tensor(y), name=name, **kwargs)
+
+  def forward_log_det_jacobian(self, x, event_ndims=None,
+                               name="forward_log_det_jacobian", **kwargs):
+    return super().forward_log_det_jacobian(
+        self._image_tensor(x), event_ndims=event_ndims, name=name, **kwargs)
+
+  def inverse_log_det_jacobian(self, y, event_ndims=None,
+                               name="inverse_log_det_jacobian", **kwargs):
+    return super().inverse_log_det_jacobian(
+        self._image_tensor(y), event_ndims=event_ndims, name=name, **kwargs)
+
+  def _image_tensor(self, x):
+    """`x` as a float32 tensor of rank >= 3, or a project error saying why.
+
+    A tensor of another dtype is an `InputTypeError`; Python numbers and
+    numpy arrays are converted, as TFP does.
+    """
+    if not tf.is_tensor(x):
+      x = tf.convert_to_tensor(x, dtype=tf.float32)
+    elif x.dtype != tf.float32:
+      raise errors.InputTypeError(
+          f"{self.name} takes float32 tensors; got dtype {x.dtype.name}.")
+    if x.shape.rank is None or x.shape.rank < IMAGE_EVENT_NDIMS:
+      raise errors.ShapeError(
+          f"Expected an image tensor [..., H, W, C]; got shape {x.shape}.")
+    return x
 
   def _output_image_shape(self):
     """The shape `inverse` takes; shape-changing bijectors override it."""
@@ -101,9 +142,8 @@ class FlowBijector(tfb.Bijector):
     return checked
 
   def _check_input(self, x, expected):
-    if self.validate_args and not x.dtype.is_floating:
-      raise errors.InputTypeError(
-          f"{self.name} takes float32 tensors; got dtype {x.dtype.name}.")
+    if self.validate_args:
+      x = check_values(x, tf.math.is_finite, self.name, "finite")
     if expected is None:
       return x
     static = tuple(x.shape[-3:]) if x.shape.rank is not None else None
@@ -148,12 +188,8 @@ class FlowBijector(tfb.Bijector):
 
 def _over_flat_batch(fused_fn, x, training, context):
   """Applies a rank-4 fused function to `[..., H, W, C]` with any batch rank."""
-  x = tf.convert_to_tensor(x, dtype_hint=tf.float32)
   if x.shape.rank == 4:
     return fused_fn(x, training, context)
-  if x.shape.rank is None or x.shape.rank < IMAGE_EVENT_NDIMS:
-    raise errors.ShapeError(
-        f"Expected an image tensor [..., H, W, C]; got shape {x.shape}.")
   batch_shape = tf.shape(x)[:-IMAGE_EVENT_NDIMS]
   y, log_det = fused_fn(_flatten_batch(x), training,
                         None if context is None else _flatten_batch(context))
@@ -164,6 +200,32 @@ def _over_flat_batch(fused_fn, x, training, context):
 def _flatten_batch(x):
   x = tf.convert_to_tensor(x, dtype_hint=tf.float32)
   return tf.reshape(x, tf.concat([[-1], tf.shape(x)[-IMAGE_EVENT_NDIMS:]], 0))
+
+
+def check_values(x, is_valid, name, requirement):
+  """`x`, checked to satisfy `is_valid` (elementwise) for `validate_args`.
+
+  Eagerly the values are at hand, so a violation is a `DataError` at once,
+  before any work; in a graph it is an assertion that fails when the graph
+  runs.
+
+  Args:
+    x: the input tensor.
+    is_valid: maps `x` to a boolean tensor of its shape.
+    name: the bijector's name, for the message.
+    requirement: what the values must be, e.g. "finite" or "in [0, 256]".
+  """
+  valid = is_valid(x)
+  message = f"{name}: input values must be {requirement}"
+  if tf.executing_eagerly():
+    invalid = int(tf.size(valid)) - int(tf.math.count_nonzero(valid))
+    if invalid:
+      raise errors.DataError(
+          f"{message}; {invalid} of {int(tf.size(valid))} are not.")
+    return x
+  with tf.control_dependencies([tf.debugging.Assert(
+      tf.reduce_all(valid), [message])]):
+    return tf.identity(x)
 
 
 def _show(shape):

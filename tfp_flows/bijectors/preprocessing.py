@@ -26,7 +26,7 @@ class Centering(flow_bijector.FlowBijector):
 
   def _forward_and_log_det(self, x, training, context=None):
     if self.validate_args:
-      x = _assert_in_range(x, self._n_bins, self.name)
+      x = _check_in_range(x, self._n_bins, self.name)
     return x / self._n_bins - 0.5, self._log_det(x)
 
   def _inverse_and_log_det(self, y, training, context=None):
@@ -59,7 +59,7 @@ class LogitPreprocess(flow_bijector.FlowBijector):
 
   def _forward_and_log_det(self, x, training, context=None):
     if self.validate_args:
-      x = _assert_in_range(x, self._n_bins, self.name)
+      x = _check_in_range(x, self._n_bins, self.name)
     p = self._alpha + (1.0 - 2.0 * self._alpha) * x / self._n_bins
     z = tf.math.log(p) - tf.math.log1p(-p)
     return z, self._log_det_from_logit(z)
@@ -88,15 +88,14 @@ class Sigmoid(flow_bijector.FlowBijector):
     return tf.sigmoid(x), self._log_det(x)
 
   def _inverse_and_log_det(self, y, training, context=None):
+    if self.validate_args:
+      y = flow_bijector.check_values(y, lambda v: (v > 0.0) & (v < 1.0),
+                                     self.name, "in (0, 1)")
     x = tf.math.log(y) - tf.math.log1p(-y)
     return x, -self._log_det(x)
 
 
-def _assert_in_range(x, n_bins, name):
-  """`x` behind run-time checks that it lies in `[0, n_bins]` (dequantized)."""
-  with tf.control_dependencies([
-      tf.debugging.assert_greater_equal(
-          x, 0.0, message=f"{name}: values must be >= 0"),
-      tf.debugging.assert_less_equal(
-          x, n_bins, message=f"{name}: values must be <= {n_bins:g}")]):
-    return tf.identity(x)
+def _check_in_range(x, n_bins, name):
+  """`x` behind checks that it lies in `[0, n_bins]` (dequantized pixels)."""
+  return flow_bijector.check_values(
+      x, lambda v: (v >= 0.0) & (v <= n_bins), name, f"in [0, {n_bins:g}]")
