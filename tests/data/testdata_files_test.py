@@ -10,6 +10,7 @@ import re
 import numpy as np
 import tensorflow as tf
 
+from tests.data import data_test_util
 from tfp_flows import data
 from tfp_flows import errors
 
@@ -29,15 +30,6 @@ def _good_images():
     return dict(zip(archive["files"].tolist(), archive["images"]))
 
 
-def _all_images(dataset):
-  """Train images in file order, then test images."""
-  train = dataset.train(dataset.num_train, seed=0, shuffle=False,
-                        repeat=False)
-  return np.concatenate(list(train.as_numpy_iterator()) +
-                        list(dataset.test(dataset.num_test)
-                             .as_numpy_iterator()))
-
-
 class ImageFilesTest(tf.test.TestCase):
 
   def test_every_kind_of_file_loads_as_the_rgb_image_it_encodes(self):
@@ -50,7 +42,7 @@ class ImageFilesTest(tf.test.TestCase):
                      (len(good) - 1, 1))
     self.assertAllEqual(next(iter(dataset.test(1)))[0],
                         good["landscape.png"])
-    loaded = _all_images(dataset).astype(np.int32)
+    loaded = data_test_util.all_images(dataset).astype(np.int32)
     for name, expected in good.items():
       with self.subTest(name):
         tolerance = JPEG_TOLERANCE if name.endswith(".jpg") else 0
@@ -77,7 +69,7 @@ class NpzFilesTest(tf.test.TestCase):
     dataset = data.load_dataset(f"npz:{os.path.join(NPZ, 'good.npz')}")
     self.assertEqual(dataset.event_shape, (4, 4, 3))
     self.assertEqual((dataset.num_train, dataset.num_test), (6, 1))
-    self.assertAllEqual(_all_images(dataset),
+    self.assertAllEqual(data_test_util.all_images(dataset),
                         np.stack(list(_good_images().values())))
 
   def test_bad_files_are_named_with_their_problem(self):
