@@ -10,6 +10,7 @@ import tensorflow as tf
 from tfp_flows import configs
 from tfp_flows import errors
 from tfp_flows import models
+from tfp_flows.configs import common
 from tfp_flows.training import cli
 from tfp_flows.training import preemption
 
@@ -211,6 +212,19 @@ class RunTest(tf.test.TestCase):
       code, _ = self._run(main=ctrl_c)
     self.assertEqual(code, 130)
     stderr.write.assert_any_call("Interrupted (Ctrl-C).")
+
+  def test_every_preset_passes_the_value_checks(self):
+    for family in models.registry.family_names():
+      for preset in models.registry.family(family).presets:
+        common.validate(models.get_config(family, preset))
+
+  def test_a_value_no_run_can_use_names_its_flag(self):
+    # bin/train's main starts with apply_overrides.
+    code, _ = self._run(
+        "--config.train.learning_rate=-1",
+        main=lambda: cli.apply_overrides(self.flag_values.config))
+    self._assert_one_line_error(
+        code, "--config.train.learning_rate=-1.0: must be positive")
 
   def test_a_bug_in_a_config_file_keeps_its_traceback(self):
     path = os.path.join(self.get_temp_dir(), "buggy.py")

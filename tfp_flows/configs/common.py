@@ -1,5 +1,7 @@
 """Settings shared by every model family; presets override parts of them."""
 
+import math
+
 import ml_collections
 
 from tfp_flows import errors
@@ -77,6 +79,51 @@ def tiny(config):
   # Smoke runs evaluate on the subset only at their last step.
   config.eval.every_steps = 1000
   config.eval.subset_size = 100
+  return config
+
+
+# Field -> (test, what it must be). Fields a preset lacks are not checked.
+_VALID_VALUES = {
+    "train.steps": (lambda v: v >= 1, "at least 1"),
+    "train.batch_size": (lambda v: v >= 1, "at least 1"),
+    "train.init_batch_size": (lambda v: v >= 1, "at least 1"),
+    "train.learning_rate": (lambda v: 0.0 < v < math.inf, "positive"),
+    "train.warmup_steps": (lambda v: v >= 0, "at least 0"),
+    "train.lr_decay_per_step": (lambda v: 0.0 < v <= 1.0, "in (0, 1]"),
+    "train.grad_clip_norm": (lambda v: v > 0.0, "positive"),
+    "train.ema_decay": (lambda v: 0.0 <= v < 1.0, "in [0, 1)"),
+    "train.log_every": (lambda v: v >= 1, "at least 1"),
+    "train.checkpoint_every": (lambda v: v >= 1, "at least 1"),
+    "train.checkpoint_every_minutes": (lambda v: v > 0.0, "positive"),
+    "train.max_checkpoints": (lambda v: v >= 1, "at least 1"),
+    "train.max_consecutive_skips": (lambda v: v >= 1, "at least 1"),
+    "train.on_divergence": (lambda v: v in ("restore", "stop"),
+                            "'restore' or 'stop'"),
+    "data.n_bits": (lambda v: 1 <= v <= 8, "in [1, 8]"),
+    "eval.batch_size": (lambda v: v >= 1, "at least 1"),
+    "eval.num_samples": (lambda v: v >= 1, "at least 1"),
+    "eval.temperature": (lambda v: v >= 0.0, "at least 0"),
+    "eval.every_steps": (lambda v: v >= 0, "at least 0 (0: a tenth of "
+                         "train.steps)"),
+    "eval.subset_size": (lambda v: v >= 1, "at least 1"),
+}
+
+
+def validate(config, flag_prefix="config."):
+  """Raises a `ConfigError` naming the first field no run can use.
+
+  Checked before anything is built or written; `flag_prefix` makes the
+  message name the field as the user set it (`--config.` on the command
+  line).
+  """
+  for field, (is_valid, requirement) in _VALID_VALUES.items():
+    section, key = field.split(".")
+    if section not in config or key not in config[section]:
+      continue
+    value = config[section][key]
+    if not is_valid(value):
+      raise errors.ConfigError(
+          f"{flag_prefix}{field}={value!r}: must be {requirement}.")
   return config
 
 

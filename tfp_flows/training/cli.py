@@ -22,6 +22,7 @@ from ml_collections.config_flags import config_path
 from tfp_flows import configs
 from tfp_flows import errors
 from tfp_flows import models
+from tfp_flows.configs import common
 from tfp_flows.training import preemption
 from tfp_flows.training import workdir as workdir_lib
 
@@ -247,14 +248,17 @@ def rewrite_config_args(argv, log=log):
 
 
 def apply_overrides(config, steps=None, dataset=None, data_dir=None):
-  """The shortcut flags `--steps`, `--dataset`, `--data_dir`."""
+  """The shortcut flags `--steps`, `--dataset`, `--data_dir`; then checks
+  every value (`common.validate`), naming the flag."""
   if steps is not None:
+    if steps < 1:
+      raise errors.ConfigError(f"--steps={steps}: must be at least 1.")
     config.train.steps = int(steps)
   if dataset:
     config.data.dataset = _dataset_spec(dataset)
   if data_dir:
     config.data.data_dir = user_path(data_dir)
-  return config
+  return common.validate(config, flag_prefix=_CONFIG_FLAG + ".")
 
 
 def workdir_for(workdir, config, log=log):
