@@ -21,6 +21,7 @@ import time
 import numpy as np
 import tensorflow as tf
 
+from tests.training import final_checkpoints
 from tfp_flows.training import checkpointing
 
 _ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
@@ -78,15 +79,6 @@ def _trigger_line(trigger, step):
   if trigger == "save":
     return checkpointing.PAUSED_MESSAGE
   return f"step {step}/{_STEPS} |"
-
-
-def _final_values(workdir):
-  """Every saved float tensor of the newest checkpoint, by name."""
-  path = tf.train.latest_checkpoint(os.path.join(workdir, "checkpoints"))
-  reader = tf.train.load_checkpoint(path)
-  return path, {name: reader.get_tensor(name)
-                for name, _ in tf.train.list_variables(path)
-                if reader.get_variable_to_dtype_map()[name].is_floating}
 
 
 class FaultInjectionTest(tf.test.TestCase):
@@ -156,13 +148,7 @@ class FaultInjectionTest(tf.test.TestCase):
     self.assertEqual(sum(o[0] == "SIGKILL" for o in outcomes), 10, outcomes)
     self.assertEqual(sum(o[1] == "save" for o in outcomes), 4, outcomes)
 
-    straight_path, expected = _final_values(straight)
-    interrupted_path, actual = _final_values(interrupted)
-    self.assertEqual(os.path.basename(straight_path),
-                     os.path.basename(interrupted_path))
-    self.assertEqual(sorted(expected), sorted(actual))
-    for name, value in expected.items():
-      self.assertAllEqual(value, actual[name], msg=name)
+    final_checkpoints.assert_same(self, straight, interrupted)
     # No leftover of the interrupted writes.
     self.assertEmpty(checkpointing.incomplete_writes(
         os.path.join(interrupted, "checkpoints")))
