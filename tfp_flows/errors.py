@@ -37,3 +37,7 @@ class CheckpointError(UserError, ValueError):
 
 class DivergenceError(UserError, RuntimeError):
   """Training diverged (non-finite steps or weights) and was stopped."""
+
+
+class ClusterError(UserError, RuntimeError):
+  """A multi-worker run lost a worker, or its workers disagree on the run."""

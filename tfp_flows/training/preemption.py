@@ -11,9 +11,9 @@ over damaged checkpoints in `checkpointing`), adds its own counter variable
 to the checkpoint, handles SIGTERM only, ends the process from inside the
 library through its `exit_fn`, and with a user's `CheckpointManager` it
 lets every worker write into the chief's folder. Its one strength, agreeing
-on the step at which all workers stop, is done here by all-reducing the
-request in the training step (`train_step.TrainStep`), so every worker
-saves and stops after the same step.
+on the step at which all workers stop, is done here by gathering every
+worker's request after each step (`strategies.Workers.agree_on_stop`), so
+every worker saves and stops after the same step.
 """
 
 import contextlib

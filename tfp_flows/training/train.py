@@ -7,6 +7,9 @@ the workdir.
 """
 
 import os
+import shutil
+import signal
+import tempfile
 import time
 
 from absl import logging
@@ -73,15 +76,22 @@ def train_and_evaluate(config, workdir, strategy_name="default",
                        log=logging.info):
   """Trains `config` in `workdir` (resuming if it holds a run), evaluates.
 
-  Returns the final metrics dict (also written to `workdir/metrics.json`).
+  With `strategy_name="multi_worker"` every worker of the cluster runs this
+  with the same arguments; only the chief writes to `workdir` (see
+  `strategies.Workers`).
+
+  Returns the final metrics dict (also written to `workdir/metrics.json`);
+  None on the other workers of a cluster, which only train.
   """
   start = time.time()
+  # First: a multi-worker strategy configures the runtime before any op.
+  strategy = strategies.make_strategy(strategy_name, log=log)
+  workers = strategies.Workers(strategy)
   # Weight initialisers draw from the global seed: a run is reproducible.
   tf_keras.utils.set_random_seed(config.train.seed)
   dataset = load_data(config)
   event_shape = dataset.event_shape
   workdir_lib.check_compatible(workdir, config)
-  strategy = strategies.make_strategy(strategy_name)
   batch_size = config.train.batch_size
   if not 1 <= batch_size <= dataset.num_train:
     raise errors.ConfigError(
@@ -106,12 +116,15 @@ def train_and_evaluate(config, workdir, strategy_name="default",
   checkpoint_dir = os.path.join(workdir, workdir_lib.CHECKPOINT_DIR)
   restored = checkpointing.restore_latest(run.checkpoint, checkpoint_dir,
                                           log=log)
+  with workers.raise_cluster_errors(run.step, checkpoint_dir):
+    workers.check_same_step(int(run.step.numpy()), checkpoint_dir)
   # Everything is validated: from here on the workdir is written.
-  workdir_lib.write_run(workdir, config, event_shape, dataset.name)
-  if restored:
-    checkpointing.repair_state(checkpoint_dir, restored)
-  for path in checkpointing.remove_incomplete_writes(checkpoint_dir):
-    log(f"Removed {path!r}, a checkpoint write interrupted by a kill.")
+  if workers.chief:
+    workdir_lib.write_run(workdir, config, event_shape, dataset.name)
+    if restored:
+      checkpointing.repair_state(checkpoint_dir, restored)
+    for path in checkpointing.remove_incomplete_writes(checkpoint_dir):
+      log(f"Removed {path!r}, a checkpoint write interrupted by a kill.")
   manager = tf.train.CheckpointManager(
       run.checkpoint, checkpoint_dir, max_to_keep=config.train.max_checkpoints)
   counts = run.model.parameter_counts()
@@ -128,13 +141,23 @@ def train_and_evaluate(config, workdir, strategy_name="default",
   step_fn = train_step_lib.TrainStep(
       run.model, run.optimizer, run.ema, strategy,
       config.train.grad_clip_norm, jit_compile=config.train.jit_compile)
-  writer = tf.summary.create_file_writer(
-      os.path.join(workdir, workdir_lib.SUMMARY_DIR))
-  evaluator = periodic_eval.PeriodicEvaluator(config, event_shape, dataset,
-                                              workdir, writer, log)
-  with preemption.StopOnSignal() as stop:
+  if workers.chief:
+    writer = tf.summary.create_file_writer(
+        os.path.join(workdir, workdir_lib.SUMMARY_DIR))
+    evaluator = periodic_eval.PeriodicEvaluator(config, event_shape, dataset,
+                                                workdir, writer, log)
+  else:
+    # Evaluation needs no collective: the chief's alone is enough.
+    writer, evaluator = tf.summary.create_noop_writer(), None
+  with (preemption.StopOnSignal() as stop,
+        workers.raise_cluster_errors(run.step, checkpoint_dir)):
     _Loop(config, run, step_fn, manager, writer, stop, log, evaluator,
-          logged_until=workdir_lib.last_logged_step(workdir)).run()
+          logged_until=workdir_lib.last_logged_step(workdir),
+          workers=workers, latest=restored).run()
+  if not workers.chief:
+    log(f"{workers.name.capitalize()} trained to step "
+        f"{int(run.step.numpy())}; the chief evaluates and writes {workdir}.")
+    return None
 
   model = ema_model(config, event_shape, run)
   metrics = evaluation.evaluate(
@@ -170,20 +193,23 @@ def train_and_evaluate(config, workdir, strategy_name="default",
 class _Loop:
   """The Python side of training: feed, log, checkpoint, react.
 
-  Evaluates when `periodic_eval` says it is due. Saves every
-  `train.checkpoint_every` steps, every
+  Evaluates when `periodic_eval` says it is due (no `evaluator`: never).
+  Saves every `train.checkpoint_every` steps, every
   `train.checkpoint_every_minutes` and at the end; on a stop request
-  (SIGTERM/SIGINT) saves and raises `preemption.Interrupted`; after
-  `train.max_consecutive_skips` non-finite steps in a row applies
-  `train.on_divergence`. Weights that are not finite are never saved.
+  (SIGTERM/SIGINT, on any worker of a cluster) saves and raises
+  `preemption.Interrupted`; after `train.max_consecutive_skips` non-finite
+  steps in a row applies `train.on_divergence`. Weights that are not finite
+  are never saved. `latest` is the newest checkpoint in `manager`'s folder
+  (the one restored, then the last one saved).
   """
 
   def __init__(self, config, run, step_fn, manager, writer, stop, log,
-               evaluator, logged_until):
+               evaluator, logged_until, workers, latest):
     self.config, self.run_state, self.step_fn = config, run, step_fn
     self.manager, self.writer, self.stop, self.log = manager, writer, stop, log
     self.evaluator = evaluator
     self.logged_until = logged_until
+    self.workers, self.latest = workers, latest
     self.last_save = time.monotonic()
 
   def run(self):
@@ -220,17 +246,17 @@ class _Loop:
         if step > self.logged_until:
           self._summaries(step, loss, metrics["grad_norm"], images_per_s)
         window_start, window_steps, window_loss = time.time(), 0, 0.0
-      if self.evaluator.due(step):
+      if self.evaluator and self.evaluator.due(step):
         eval_start = time.time()
         self.evaluator(run, step)
         # Evaluation time is not training time: keep it out of images/s.
         window_start += time.time() - eval_start
-      if self.stop.requested:
+      # Every worker stops after the same step, whichever got the signal.
+      signal_number = self.workers.agree_on_stop(self.stop.signal_number)
+      if signal_number is not None:
         self._save(step)
         raise preemption.Interrupted(
-            f"{self.stop.signal_name} at step {step}/{total}: saved "
-            f"{self.manager.latest_checkpoint}; run the same command to "
-            f"resume.", self.stop.signal_number)
+            self._stop_message(signal_number, step), signal_number)
       minutes = (time.monotonic() - self.last_save) / 60.0
       if (step % config.train.checkpoint_every == 0 or step == total
           or minutes >= config.train.checkpoint_every_minutes):
@@ -253,15 +279,28 @@ class _Loop:
                if v.dtype.is_floating):
       self._diverged(step, reason="the weights are not finite")
       return
-    checkpointing.save(self.manager, step)
+    if self.workers.chief:
+      self.latest = checkpointing.save(self.manager, step)
+    else:
+      _save_and_discard(run.checkpoint, step)
+      # The name the chief's manager gives the same save.
+      self.latest = os.path.join(self.manager.directory, f"ckpt-{step}")
     self.last_save = time.monotonic()
+
+  def _stop_message(self, signal_number, step):
+    name = signal.Signals(signal_number).name
+    if signal_number != self.stop.signal_number:
+      name += " (sent to another worker)"
+    where = " on every worker" if self.workers.multi_worker else ""
+    return (f"{name} at step {step}/{self.config.train.steps}: saved "
+            f"{self.latest}; run the same command{where} to resume.")
 
   def _diverged(self, step, reason=None):
     """Applies `train.on_divergence`: restore and halve the rate, or stop."""
     config, run = self.config, self.run_state
     reason = reason or (f"{config.train.max_consecutive_skips} non-finite "
                         f"steps in a row")
-    latest = self.manager.latest_checkpoint
+    latest = self.latest
     if config.train.on_divergence == "stop" or latest is None:
       why = ("train.on_divergence=stop" if latest else "no checkpoint yet")
       raise errors.DivergenceError(
@@ -277,6 +316,20 @@ class _Loop:
              f"{restored} (step {int(run.step.numpy())}) and halved the "
              f"learning rate (now x{float(run.lr_scale.numpy()):g} of the "
              f"schedule).")
+
+
+def _save_and_discard(checkpoint, step):
+  """A worker's part in the chief's save: written to a temporary folder.
+
+  Saving distributed variables can involve collectives, so every worker of
+  a cluster saves; only the chief's copy is kept.
+  """
+  folder = tempfile.mkdtemp(prefix="tfp_flows_worker_checkpoint_")
+  try:
+    tf.train.CheckpointManager(checkpoint, folder, max_to_keep=1).save(
+        checkpoint_number=step)
+  finally:
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def _duration(seconds):
