@@ -158,7 +158,8 @@ class DivergencePolicyTest(tf.test.TestCase):
 
   def test_unknown_policy_is_a_config_error(self):
     with self.assertRaisesRegex(errors.ConfigError,
-                                r"train.on_divergence='retry'"):
+                                r"config.train.on_divergence='retry': must "
+                                r"be 'restore' or 'stop'"):
       self._train(_Faults(), _config(policy="retry"))
     self.assertFalse(os.path.exists(self.workdir))
 

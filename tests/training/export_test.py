@@ -50,11 +50,13 @@ _CONSUMER = textwrap.dedent("""
           for prefix in (sys.prefix, sys.base_prefix))
 
     # Nothing of the repository can be imported from here. An editable
-    # install (scripts/setup.sh) puts the checkout on sys.path through a .pth
-    # file; a serving host has no tfp_flows at all.
+    # install (scripts/setup.sh) puts a checkout on sys.path through a .pth
+    # file (under Bazel, not the runfiles copy `repo`); a serving host has no
+    # tfp_flows at all, so every entry that provides it goes.
     assert "PYTHONPATH" not in os.environ, os.environ.get("PYTHONPATH")
     assert not inside_repo(os.getcwd()), os.getcwd()
-    sys.path[:] = [p for p in sys.path if not inside_repo(p)]
+    sys.path[:] = [p for p in sys.path if not inside_repo(p)
+                   and not os.path.isdir(os.path.join(p or ".", "tfp_flows"))]
     assert importlib.util.find_spec("tfp_flows") is None
 
     loaded = tf.saved_model.load(export_dir)

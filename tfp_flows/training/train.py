@@ -19,6 +19,7 @@ import tf_keras
 from tfp_flows import data
 from tfp_flows import errors
 from tfp_flows import models
+from tfp_flows.configs import common
 from tfp_flows.training import checkpointing
 from tfp_flows.training import evaluation
 from tfp_flows.training import images as images_lib
@@ -28,9 +29,6 @@ from tfp_flows.training import state as state_lib
 from tfp_flows.training import strategies
 from tfp_flows.training import train_step as train_step_lib
 from tfp_flows.training import workdir as workdir_lib
-
-
-_DIVERGENCE_POLICIES = ("restore", "stop")
 
 
 def load_data(config):
@@ -84,7 +82,8 @@ def train_and_evaluate(config, workdir, strategy_name="default",
   None on the other workers of a cluster, which only train.
   """
   start = time.time()
-  # First: a multi-worker strategy configures the runtime before any op.
+  common.validate(config)
+  # Then: a multi-worker strategy configures the runtime before any op.
   strategy = strategies.make_strategy(strategy_name, log=log)
   workers = strategies.Workers(strategy)
   # Weight initialisers draw from the global seed: a run is reproducible.
@@ -101,10 +100,6 @@ def train_and_evaluate(config, workdir, strategy_name="default",
     raise errors.ConfigError(
         f"train.batch_size={batch_size} must be divisible by the "
         f"{strategy.num_replicas_in_sync} replicas.")
-  if config.train.on_divergence not in _DIVERGENCE_POLICIES:
-    raise errors.ConfigError(
-        f"train.on_divergence={config.train.on_divergence!r}; choose one of "
-        f"{_DIVERGENCE_POLICIES}.")
   # A small dataset initialises on all of it rather than failing.
   init_batch_size = min(config.train.init_batch_size, dataset.num_train)
   if init_batch_size < 1:
