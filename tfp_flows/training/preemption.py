@@ -46,14 +46,6 @@ class StopOnSignal(contextlib.AbstractContextManager):
     self.signal_number = None
     self._previous = {}
 
-  @property
-  def requested(self):
-    return self.signal_number is not None
-
-  @property
-  def signal_name(self):
-    return signal.Signals(self.signal_number).name
-
   def __enter__(self):
     if threading.current_thread() is threading.main_thread():
       for number in SIGNALS:
