@@ -57,10 +57,13 @@ class PixelRangeTest(tf.test.TestCase, parameterized.TestCase):
     with self.assertRaises(ValueError):
       model.log_prob(bad, seed=_SEED)
 
-  @parameterized.product(
-      case=[case[1:] for case in _CASES],
-      jit_compile=[False, True],
-      dequantization=["uniform", "variational"])
+  # Each bad value in both compile modes and with both dequantizers, and
+  # every (mode, dequantizer) pair met: 6 of the 12 combinations.
+  @parameterized.parameters(
+      (_CASES[0][1:], False, "uniform"), (_CASES[0][1:], True, "variational"),
+      (_CASES[1][1:], True, "uniform"), (_CASES[1][1:], False, "variational"),
+      (_CASES[2][1:], False, "uniform"), (_CASES[2][1:], True, "variational"),
+  )
   def test_traced_call_gives_minus_infinity(self, case, jit_compile,
                                             dequantization):
     n_bits, bad_value, dtype = case

@@ -5,6 +5,7 @@ a copy of it the way a crash, a full disk or a hurried user would, then
 resumes it (to step 8) or loads it as the tools do.
 """
 
+import collections
 import os
 import shutil
 import tempfile
@@ -39,6 +40,12 @@ def _garble(path):
     f.write(b"\x00garbage\xff" * 8)
 
 
+def _garble_all(path):
+  size = os.path.getsize(path)
+  with open(path, "r+b") as f:
+    f.write((b"\x00garbage\xff" * (size // 10 + 1))[:size])
+
+
 def _data_file(prefix):
   return prefix + ".data-00000-of-00001"
 
@@ -64,15 +71,37 @@ class CheckpointRecoveryTest(tf.test.TestCase, parameterized.TestCase):
     train.train_and_evaluate(_config(8), self.workdir, log=messages.append)
     return "\n".join(messages)
 
+  def _load(self):
+    """Loads the run as the tools do; returns the warnings it logged."""
+    with self.assertLogs("tensorflow", level="WARNING") as logs:
+      model = tfp_flows.load(self.workdir)
+    self.assertTrue(bool(model.initialized.numpy()))
+    return "\n".join(logs.output)
+
+  # Every tool and the trainer restore through `checkpointing.restore_latest`,
+  # so each kind of damage is checked there (through `tfp_flows.load`); the
+  # resumes below prove the trainer continues from what it picks.
   @parameterized.named_parameters(
-      ("truncated_data", lambda p: _truncate(_data_file(p)), "ckpt-6"),
-      ("garbled_data", lambda p: _garble(_data_file(p)), "ckpt-6"),
-      ("garbled_index", lambda p: _garble(p + ".index"), "ckpt-6"),
-      ("truncated_index", lambda p: _truncate(p + ".index"), "ckpt-6"))
-  def test_damaged_newest_falls_back_and_names_it(self, damage, name):
+      ("truncated_data", lambda p: _truncate(_data_file(p))),
+      ("garbled_index", lambda p: _garble(p + ".index")),
+      ("truncated_index", lambda p: _truncate(p + ".index")))
+  def test_damaged_newest_falls_back_and_names_it(self, damage):
     damage(self.newest)
+    self.assertRegex(self._load(),
+                     r"Skipped checkpoint .*ckpt-6'? \(unrestorable: .+\); "
+                     r"restored the older ckpt-4 instead")
+
+  def test_resume_after_a_crash_mid_write(self):
+    # The crash that left ckpt-8 half written also garbled ckpt-6 (the
+    # tools, which read only the model and the EMA, may not notice; the
+    # trainer restores everything, its data position included).
+    _garble_all(_data_file(self.newest))
+    leftover = os.path.join(self.checkpoints, "ckpt-8_temp")
+    os.makedirs(os.path.join(leftover, "part-00000-of-00001"))
     log = self._resume()
-    self.assertRegex(log, rf"Skipped checkpoint .*{name}'? \(unrestorable: ")
+    self.assertIn(f"Removed {leftover!r}", log)
+    self.assertFalse(os.path.exists(leftover))
+    self.assertRegex(log, r"Skipped checkpoint .*ckpt-6'? \(unrestorable: ")
     self.assertIn("Resumed from", log)
     self.assertIn("ckpt-4 at step 4.", log)
     # The older intact checkpoints survived until newer good ones existed;
@@ -93,24 +122,35 @@ class CheckpointRecoveryTest(tf.test.TestCase, parameterized.TestCase):
         [os.path.basename(p) for p in
          checkpointing.checkpoint_paths(self.checkpoints)],
         ["ckpt-8", "ckpt-6", "ckpt-4"])
+    # Steps 5 and 6 ran twice; TensorBoard holds each step once.
+    seen = collections.Counter()
+    for path in tf.io.gfile.glob(os.path.join(self.workdir, "summaries", "*")):
+      for event in tf.compat.v1.train.summary_iterator(path):
+        for value in event.summary.value:
+          if value.tag.startswith("train/"):
+            seen[(value.tag, event.step)] += 1
+    self.assertEqual(sorted({step for _, step in seen}), list(range(1, 9)))
+    self.assertEqual(set(seen.values()), {1}, seen)
 
   @parameterized.named_parameters(("garbled", _garble), ("deleted", os.remove))
   def test_state_file_damage_changes_nothing(self, damage):
     damage(os.path.join(self.checkpoints, "checkpoint"))
     # The tools read the files themselves, not the state file.
     tfp_flows.load(self.workdir)
+    step = tf.Variable(0, dtype=tf.int64)
+    path = checkpointing.restore_latest(tf.train.Checkpoint(step=step),
+                                        self.checkpoints, partial=True)
+    self.assertEqual((os.path.basename(path), int(step.numpy())),
+                     ("ckpt-6", 6))
+
+  def test_resume_rebuilds_a_garbled_state_file(self):
+    _garble(os.path.join(self.checkpoints, "checkpoint"))
     log = self._resume()
     self.assertIn("ckpt-6 at step 6.", log)
+    # Rotation works from the rebuilt state file.
     self.assertEqual(
         os.path.basename(tf.train.latest_checkpoint(self.checkpoints)),
         "ckpt-8")
-
-  def test_tools_fall_back_too(self):
-    _truncate(_data_file(self.newest))
-    with self.assertLogs("tensorflow", level="WARNING") as logs:
-      model = tfp_flows.load(self.workdir)
-    self.assertTrue(bool(model.initialized.numpy()))
-    self.assertRegex("\n".join(logs.output), r"Skipped checkpoint .*ckpt-6")
 
   def test_every_checkpoint_damaged_stops_and_changes_nothing(self):
     for number in (2, 4, 6):
@@ -130,13 +170,6 @@ class CheckpointRecoveryTest(tf.test.TestCase, parameterized.TestCase):
                                 "no complete checkpoint .*checkpoint"):
       self._resume()
     self.assertEqual(os.listdir(self.checkpoints), ["checkpoint"])
-
-  def test_an_interrupted_write_is_cleaned_up(self):
-    leftover = os.path.join(self.checkpoints, "ckpt-8_temp")
-    os.makedirs(os.path.join(leftover, "part-00000-of-00001"))
-    log = self._resume()
-    self.assertIn(f"Removed {leftover!r}", log)
-    self.assertFalse(os.path.exists(leftover))
 
 
 if __name__ == "__main__":

@@ -1,6 +1,5 @@
 """End-to-end tests of `train_and_evaluate`: learning, resuming, bad input."""
 
-import collections
 import hashlib
 import json
 import os
@@ -72,24 +71,6 @@ class TrainTest(tf.test.TestCase):
     self.assertTrue(any("initialisation on 180 images" in m
                         for m in messages), messages)
 
-  def test_resumed_steps_are_not_logged_twice(self):
-    workdir = os.path.join(self.get_temp_dir(), "logged_once")
-    config = _tiny_config(steps=4)
-    config.train.checkpoint_every = 2
-    train.train_and_evaluate(config, workdir, log=_quiet)
-    # As if killed after logging steps 3 and 4 but before saving ckpt-4.
-    for suffix in (".index", ".data-00000-of-00001"):
-      os.remove(os.path.join(workdir, "checkpoints", "ckpt-4" + suffix))
-    train.train_and_evaluate(config, workdir, log=_quiet)
-    seen = collections.Counter()
-    for path in tf.io.gfile.glob(os.path.join(workdir, "summaries", "*")):
-      for event in tf.compat.v1.train.summary_iterator(path):
-        for value in event.summary.value:
-          if value.tag.startswith("train/"):
-            seen[(value.tag, event.step)] += 1
-    self.assertEqual(sorted({step for _, step in seen}), [1, 2, 3, 4])
-    self.assertEqual(set(seen.values()), {1}, seen)
-
   def test_resume_continues_the_same_run(self):
     straight = os.path.join(self.get_temp_dir(), "straight")
     resumed = os.path.join(self.get_temp_dir(), "resumed")
@@ -116,20 +97,6 @@ class BadInputTest(tf.test.TestCase):
   def _train_once(self):
     train.train_and_evaluate(_tiny_config(steps=2), self.workdir, log=_quiet)
     return _snapshot(self.workdir)
-
-  def test_corrupt_checkpoint_is_reported_and_left_alone(self):
-    before = self._train_once()
-    index = tf.train.latest_checkpoint(
-        os.path.join(self.workdir, "checkpoints")) + ".index"
-    with open(index, "r+b") as f:
-      f.seek(0)
-      f.write(b"garbage" * 8)
-    before = _snapshot(self.workdir)
-    with self.assertRaisesRegex(checkpointing.CheckpointError,
-                                "No checkpoint in .* restores.*ckpt-2"):
-      train.train_and_evaluate(_tiny_config(steps=4), self.workdir,
-                               log=_quiet)
-    self.assertEqual(_snapshot(self.workdir), before)
 
   def test_checkpoint_of_another_model_is_refused(self):
     self._train_once()
