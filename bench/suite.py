@@ -1,0 +1,256 @@
+"""The benchmark suite: training speed against TFP's Glow and the machine.
+
+    bazel run //bench:suite                       # every cell, ~15 minutes
+    bazel run //bench:suite -- --cells=vs_tfp/a   # cells by name prefix
+    bazel run //bench:suite -- --list             # the cell names
+
+Each cell runs in its own process (peak memory is its own; see
+`suite_cells`). One run measures, on this machine:
+
+- `train/<family>/<mode>`: each family's CPU (`default`) preset, with XLA and
+  without: images/s (median over the timed steps, with min and max), peak
+  memory, trace + compile of the first step, the step's useful FLOPs
+  (convolutions and matmuls from the layer shapes, backward = 2x forward) and
+  their rate; in the preset's own mode also log_prob and sampling time.
+- `vs_tfp/<shape>/<mode>/<side>`: this project's Glow against TFP's
+  `tfb.Glow` with the same levels, steps, width and batch, uniform
+  dequantization and centring, compiled the same way. Shapes: (a) 32x32x3,
+  3 levels x 8 steps, width 128, batch 32; (b) 28x28x1, 2 levels x 8 steps,
+  width 128, batch 64.
+- `compile/<family>`: trace + compile of the `cifar10` preset's first step
+  (batch 4, in the preset's mode).
+- The float32 4096x4096 matmul rate on all threads, before and after the
+  cells.
+
+A full run writes `bench/results/suite.json` (with the CPU, its flags, the
+cores, the TF version and the date), `docs/benchmarks.md` and
+`docs/benchmarks.png`; a run of some cells writes only the JSON
+(`bench/results/suite_cells.json` unless `--output` says otherwise), for
+before/after comparisons. `--smoke` runs one cell of each kind at tiny
+shapes for a few steps (CI; it writes only where told).
+"""
+
+import collections
+import datetime
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+
+os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+
+from absl import app  # pylint: disable=g-import-not-at-top
+from absl import flags
+
+flags.DEFINE_list("cells", [], "Run only cells whose names start with one of "
+                  "these (default: all).")
+flags.DEFINE_bool("list", False, "Print the cell names and exit.")
+flags.DEFINE_bool("smoke", False, "One cell of each kind, tiny shapes, 2 "
+                  "timed steps (CI).")
+flags.DEFINE_integer("steps", 10, "Timed steps per cell, after the first "
+                     "call and one warm-up.")
+flags.DEFINE_string("output", None, "JSON path (default: bench/results/"
+                    "suite.json for a full run, suite_cells.json else).")
+flags.DEFINE_string("markdown", None, "Table path (default: "
+                    "docs/benchmarks.md for a full run).")
+flags.DEFINE_string("plot", None, "PNG path (default: docs/benchmarks.png "
+                    "for a full run).")
+flags.DEFINE_string("run_cell", None, "Internal: run this one cell here and "
+                    "write its figures to --cell_output.")
+flags.DEFINE_string("cell_output", None, "Internal: see --run_cell.")
+FLAGS = flags.FLAGS
+
+_BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
+_FAMILIES = ("glow", "realnvp", "flowpp", "macow")
+_MODES = {"xla": True, "graph": False}
+# The issue's two comparison shapes: (shape, levels, steps, width, batch).
+_TFP_SHAPES = {"a": ((32, 32, 3), 3, 8, 128, 32),
+               "b": ((28, 28, 1), 2, 8, 128, 64)}
+_SMOKE_TFP_SHAPE = ((8, 8, 1), 2, 1, 8, 4)
+_CIFAR10_SHAPE = (32, 32, 3)
+_COMPILE_BATCH = 4
+
+
+def cells(smoke=False):
+  """Cell name -> (kind, keyword arguments), in the order they run.
+
+  `smoke`: one cell of each kind at tiny shapes, so the suite cannot rot.
+  """
+  if smoke:
+    return _smoke_cells()
+  result = collections.OrderedDict()
+  for family in _FAMILIES:
+    for mode, jit in _MODES.items():
+      # Every CPU preset's own mode is XLA: log_prob and sampling time there.
+      result[f"train/{family}/{mode}"] = ("train", dict(
+          family=family, preset="default", jit_compile=jit, inference=jit))
+  for name, shape in _TFP_SHAPES.items():
+    for mode, jit in _MODES.items():
+      result.update(_vs_tfp_pair(f"vs_tfp/{name}/{mode}", shape, jit))
+  for family in _FAMILIES:
+    result[f"compile/{family}"] = ("train", dict(
+        family=family, preset="cifar10", jit_compile=True,
+        batch_size=_COMPILE_BATCH, shape=_CIFAR10_SHAPE, random_images=True))
+  return result
+
+
+def _vs_tfp_pair(prefix, shape, jit_compile, preset="default"):
+  event_shape, levels, steps, width, batch = shape
+  return {
+      f"{prefix}/tfp_flows": ("train", dict(
+          family="glow", preset=preset, jit_compile=jit_compile,
+          batch_size=batch, shape=event_shape, random_images=True,
+          overrides={"model.num_levels": levels,
+                     "model.steps_per_level": steps,
+                     "model.hidden_channels": width,
+                     "model.dequantization": "uniform",
+                     "model.preprocessing": "centering"})),
+      f"{prefix}/tfp": ("tfp_glow", dict(
+          shape=event_shape, levels=levels, steps_per_level=steps,
+          width=width, batch_size=batch, jit_compile=jit_compile)),
+  }
+
+
+def _smoke_cells():
+  result = collections.OrderedDict()
+  result["train/glow/graph"] = ("train", dict(
+      family="glow", preset="tiny", jit_compile=False, inference=True))
+  result.update(_vs_tfp_pair("vs_tfp/b/graph", _SMOKE_TFP_SHAPE, False,
+                             preset="tiny"))
+  result["compile/glow"] = ("train", dict(
+      family="glow", preset="tiny", jit_compile=True, batch_size=2))
+  return result
+
+
+def _selected(all_cells, prefixes):
+  if not prefixes:
+    return list(all_cells)
+  names = [n for n in all_cells if any(n.startswith(p) for p in prefixes)]
+  if not names:
+    raise app.UsageError(f"--cells={','.join(prefixes)} matches no cell; "
+                         f"--list shows them.")
+  return names
+
+
+def _run_cell_here(name):
+  # Imported here: the parent process stays light.
+  from bench import suite_cells  # pylint: disable=g-import-not-at-top
+  kind, kwargs = cells(FLAGS.smoke)[name]
+  steps = 2 if FLAGS.smoke else FLAGS.steps
+  figures = getattr(suite_cells, kind)(steps=steps, **kwargs)
+  with open(FLAGS.cell_output, "w") as f:
+    json.dump(figures, f)
+
+
+def _run_cell_process(name, scratch):
+  """Runs a cell in a child process; its figures, or its error."""
+  output = os.path.join(scratch, name.replace("/", "_") + ".json")
+  command = [sys.executable, os.path.abspath(__file__), f"--run_cell={name}",
+             f"--cell_output={output}", f"--steps={FLAGS.steps}"]
+  if FLAGS.smoke:
+    command.append("--smoke")
+  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3",
+             PYTHONPATH=os.pathsep.join(
+                 [os.path.dirname(_BENCH_DIR)]
+                 + os.environ.get("PYTHONPATH", "").split(os.pathsep)))
+  start = time.perf_counter()
+  process = subprocess.run(command, env=env, capture_output=True, text=True,
+                           check=False)
+  wall = time.perf_counter() - start
+  if process.returncode != 0:
+    return {"error": process.stderr.strip().splitlines()[-1:],
+            "stderr_tail": process.stderr[-3000:], "cell_wall_s": wall}
+  with open(output) as f:
+    figures = json.load(f)
+  figures["cell_wall_s"] = wall
+  return figures
+
+
+def machine():
+  """The host: CPU model and vector flags, cores, versions, date."""
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  import tensorflow_probability as tfp  # pylint: disable=g-import-not-at-top
+  model, cpu_flags = platform.processor(), []
+  try:
+    with open("/proc/cpuinfo") as f:
+      for line in f:
+        key, _, value = line.partition(":")
+        if key.strip() == "model name":
+          model = value.strip()
+        elif key.strip() == "flags":
+          cpu_flags = [flag for flag in value.split() if flag.startswith(
+              ("avx", "fma", "sse4", "amx"))]
+          break
+  except OSError:
+    pass
+  return {"cpu": model, "cpu_flags": sorted(cpu_flags),
+          "cores": os.cpu_count(), "tensorflow": tf.__version__,
+          "tensorflow_probability": tfp.__version__,
+          "python": platform.python_version(),
+          "date": datetime.datetime.now(datetime.timezone.utc).isoformat(
+              timespec="seconds")}
+
+
+def _default_path(*parts):
+  root = os.environ.get("BUILD_WORKSPACE_DIRECTORY",
+                        os.path.dirname(_BENCH_DIR))
+  return os.path.join(root, *parts)
+
+
+def main(argv):
+  del argv
+  if FLAGS.run_cell:
+    _run_cell_here(FLAGS.run_cell)
+    return
+  all_cells = cells(FLAGS.smoke)
+  if FLAGS.list:
+    print("\n".join(all_cells))
+    return
+  names = _selected(all_cells, FLAGS.cells)
+  # Only a full run (re)writes the committed report by default.
+  full = not FLAGS.smoke and len(names) == len(all_cells)
+  from bench import suite_report  # pylint: disable=g-import-not-at-top
+  from bench import timing  # pylint: disable=g-import-not-at-top
+
+  start = time.perf_counter()
+  results = {"machine": machine(), "smoke": FLAGS.smoke,
+             "steps": 2 if FLAGS.smoke else FLAGS.steps,
+             "matmul_gflops_before": timing.matmul_gflops(), "cells": {}}
+  print(f"matmul: {results['matmul_gflops_before']:.1f} GFLOP/s", flush=True)
+  with tempfile.TemporaryDirectory() as scratch:
+    for name in names:
+      figures = _run_cell_process(name, scratch)
+      results["cells"][name] = figures
+      print(suite_report.one_line(name, figures), flush=True)
+  results["matmul_gflops_after"] = timing.matmul_gflops()
+  results["suite_wall_s"] = time.perf_counter() - start
+
+  output = FLAGS.output or _default_path(
+      "bench", "results", "suite.json" if full else "suite_cells.json")
+  os.makedirs(os.path.dirname(output), exist_ok=True)
+  with open(output, "w") as f:
+    json.dump(results, f, indent=2)
+  print(f"Wrote {output}")
+  markdown = FLAGS.markdown or (_default_path("docs", "benchmarks.md")
+                                if full else None)
+  table = suite_report.markdown(results)
+  print(table)
+  if markdown:
+    with open(markdown, "w") as f:
+      f.write(table)
+    print(f"Wrote {markdown}")
+  plot = FLAGS.plot or (_default_path("docs", "benchmarks.png")
+                        if full else None)
+  if plot:
+    suite_report.plot(results, plot)
+    print(f"Wrote {plot}")
+  failed = [n for n, figures in results["cells"].items() if "error" in figures]
+  if failed:
+    sys.exit(f"{len(failed)} cell(s) failed: {', '.join(failed)}")
+
+
+if __name__ == "__main__":
+  app.run(main)

@@ -1,0 +1,215 @@
+"""What one cell of the benchmark suite measures, in its own process.
+
+Every cell times a training step the way its users run it, after the
+data-dependent initialisation (not timed): the first call (trace, compile
+and one step's arithmetic), one warm-up call, then `steps` timed calls, each
+fetching the loss so the time is the device's. Trace + compile is the first
+call minus the median step. Peak memory is the process's peak resident set
+(`ru_maxrss`), read after the timed steps, so one cell per process.
+
+Kinds:
+- `train`: a family's preset with this project's `TrainStep` (EMA and NaN
+  guard included) on a fixed batch; optionally log_prob and sampling time.
+- `tfp_glow`: TFP's own `tfb.Glow`, uniform dequantization and centring, a
+  plain Adam step compiled the same way.
+"""
+
+import math
+import resource
+import time
+
+import numpy as np
+import tensorflow as tf
+import tensorflow_probability as tfp
+import tf_keras
+
+from tfp_flows import data
+from tfp_flows import graph_ops
+from tfp_flows import models
+from tfp_flows.training import state as state_lib
+from tfp_flows.training import train_step as train_step_lib
+
+_INIT_IMAGES = 64
+_LOG_PROB_BATCH = 64
+_SAMPLE_BATCH = 16
+
+
+def _peak_rss_gib():
+  # Linux reports KiB.
+  return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2 ** 20
+
+
+def _images(shape, batch_size, digits, seed=0):
+  """A batch of the embedded digits (28x28x1) or of random pixels."""
+  if digits:
+    dataset = data.load_dataset("embedded")
+    return next(iter(dataset.train(batch_size, seed=seed)))
+  rng = np.random.default_rng(seed)
+  return tf.constant(rng.integers(0, 256, (batch_size,) + tuple(shape)),
+                     tf.uint8)
+
+
+def _time_steps(step, steps):
+  """(first call, [timed calls]) in seconds; each call's loss is fetched."""
+  start = time.perf_counter()
+  step()
+  first = time.perf_counter() - start
+  step()  # Warm-up.
+  times = []
+  for _ in range(steps):
+    start = time.perf_counter()
+    step()
+    times.append(time.perf_counter() - start)
+  return first, times
+
+
+def _step_figures(first, times, batch_size):
+  median = float(np.median(times))
+  return {
+      "batch_size": batch_size,
+      "timed_steps": len(times),
+      "step_s_median": median,
+      "images_per_s": batch_size / median,
+      "images_per_s_min": batch_size / max(times),
+      "images_per_s_max": batch_size / min(times),
+      "first_step_s": first,
+      "trace_compile_s": first - median,
+      "peak_rss_gib": _peak_rss_gib(),
+  }
+
+
+def _config(family, preset, overrides):
+  config = models.get_config(family, preset)
+  for path, value in (overrides or {}).items():
+    section, key = path.split(".")
+    config[section][key] = value
+  return config
+
+
+def _event_shape(config, shape):
+  if shape:
+    return tuple(shape)
+  return tuple(data.load_dataset(config.data.dataset).event_shape)
+
+
+def train(family, preset, jit_compile, steps, batch_size=None, shape=None,
+          overrides=None, inference=False, random_images=False):
+  """This project's train step for `family`'s `preset`; figures as a dict.
+
+  The images are the embedded digits when the preset trains on them at
+  their shape, else random pixels (`random_images` forces those).
+  """
+  config = _config(family, preset, overrides)
+  config.train.jit_compile = jit_compile
+  batch_size = batch_size or config.train.batch_size
+  event_shape = _event_shape(config, shape)
+  digits = (not random_images and config.data.dataset == "embedded"
+            and event_shape == (28, 28, 1))
+  images = _images(event_shape, batch_size, digits)
+  state = state_lib.TrainState(config, event_shape)
+  model = state.model
+  model.initialize(_images(event_shape, min(_INIT_IMAGES, batch_size * 2),
+                           digits, seed=1))
+  step = train_step_lib.TrainStep(model, state.optimizer, state.ema,
+                                  state.strategy, config.train.grad_clip_norm,
+                                  jit_compile)
+  seed = tf.constant([0, 0], tf.int64)
+  first, times = _time_steps(
+      lambda: float(step(images, seed)["loss_bpd"]), steps)
+  results = {"family": family, "preset": preset, "jit_compile": jit_compile,
+             "event_shape": list(event_shape),
+             "parameters": model.parameter_counts()["total"]}
+  results.update(_step_figures(first, times, batch_size))
+
+  # Useful FLOPs: the loss's convolutions and matmuls, backward = 2x forward.
+  noise = model.dequantizer.sample_noise(tf.shape(images), (0, 0))
+  forward = tf.function(
+      lambda x, u: model.log_prob_with_noise(x, u, training=True))
+  forward_flops = graph_ops.matmul_flops(
+      forward.get_concrete_function(images, noise))
+  results["train_step_gflop"] = 3 * forward_flops / 1e9
+  results["achieved_gflops"] = results["train_step_gflop"] / results[
+      "step_s_median"]
+  if inference:
+    results.update(_inference(model, event_shape, digits))
+  return results
+
+
+def _median_call_s(fn, repeats):
+  fn()
+  times = []
+  for _ in range(repeats):
+    start = time.perf_counter()
+    fn()
+    times.append(time.perf_counter() - start)
+  return float(np.median(times))
+
+
+def _inference(model, event_shape, digits):
+  images = _images(event_shape, _LOG_PROB_BATCH, digits, seed=2)
+  log_prob = tf.function(lambda x: model.log_prob(x, seed=(0, 1)))
+  sample = tf.function(lambda: model.sample(_SAMPLE_BATCH, seed=(0, 2)))
+  return {
+      "log_prob_ms_per_image": 1e3 * _median_call_s(
+          lambda: log_prob(images).numpy(), 5) / _LOG_PROB_BATCH,
+      "sample_ms_per_image": 1e3 * _median_call_s(
+          lambda: sample().numpy(), 3) / _SAMPLE_BATCH,
+  }
+
+
+def tfp_glow(shape, levels, steps_per_level, width, batch_size, jit_compile,
+             steps, learning_rate=1e-3):
+  """TFP's `tfb.Glow` as its documentation builds it; figures as a dict."""
+  tfb, tfd = tfp.bijectors, tfp.distributions
+  shape = tuple(shape)
+  glow = tfb.Glow(
+      output_shape=shape, num_glow_blocks=levels,
+      num_steps_per_block=steps_per_level,
+      coupling_bijector_fn=lambda s: tfb.GlowDefaultNetwork(
+          s, num_hidden=width),
+      # The default exit function raises a TypeError in TFP 0.25.
+      exit_bijector_fn=tfb.GlowDefaultExitNetwork)
+  distribution = glow(tfd.Sample(tfd.Normal(0.0, 1.0),
+                                 glow.inverse_event_shape(shape)))
+  num_dims = math.prod(shape)
+  # Bits/dim of the discrete images: the density of y = x/256 - 0.5 + u/256
+  # minus the log of the bin volume.
+  nats_to_loss = 1.0 / (num_dims * math.log(2.0))
+  bin_log_volume = num_dims * math.log(256.0)
+
+  def centred(images, noise):
+    return (tf.cast(images, tf.float32) + noise) / 256.0 - 0.5
+
+  images = _images(shape, batch_size, digits=False)
+  init_images = _images(shape, min(_INIT_IMAGES, batch_size * 2),
+                        digits=False, seed=1)
+  uniform = tf.random.stateless_uniform
+  # TFP's ActNorm initialises on its first call: make it on data, eagerly.
+  distribution.log_prob(centred(init_images, uniform(init_images.shape,
+                                                     (0, 1))))
+  variables = distribution.trainable_variables
+  optimizer = tf_keras.optimizers.Adam(learning_rate)
+  optimizer.build(variables)
+
+  @tf.function(jit_compile=jit_compile)
+  def train_step(images, noise):
+    with tf.GradientTape() as tape:
+      log_prob = distribution.log_prob(centred(images, noise))
+      loss = -tf.reduce_mean(log_prob - bin_log_volume) * nats_to_loss
+    optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
+    return loss
+
+  counter = iter(range(10 ** 9))
+
+  def step():
+    # Noise drawn outside the compiled step, as this project's step does.
+    noise = uniform(images.shape, (1, next(counter)))
+    return float(train_step(images, noise))
+
+  first, times = _time_steps(step, steps)
+  results = {"family": "tfp_glow", "jit_compile": jit_compile,
+             "event_shape": list(shape),
+             "parameters": int(sum(v.shape.num_elements()
+                                   for v in variables))}
+  results.update(_step_figures(first, times, batch_size))
+  return results
