@@ -18,9 +18,11 @@ class Scorer:
     self.model = model
     self.num_dequant_samples = int(num_dequant_samples)
     self.images_per_call = max(1, batch_size // self.num_dequant_samples)
+    # No autograph: the model's control flow is explicit (see TrainStep).
     self._score = tf.function(
         lambda images, step_seed: model.importance_weighted_log_prob(
-            images, self.num_dequant_samples, seed=step_seed))
+            images, self.num_dequant_samples, seed=step_seed),
+        autograph=False)
 
   def __call__(self, dataset, seed=0, max_images=None):
     """Metrics on `dataset`'s test split, or `max_images` of its images.

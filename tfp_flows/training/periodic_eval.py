@@ -65,7 +65,8 @@ class PeriodicEvaluator:
     self._sample = tf.function(
         lambda seed: self.model.sample(config.eval.num_samples,
                                        temperature=config.eval.temperature,
-                                       seed=seed))
+                                       seed=seed),
+        autograph=False)
 
   def due(self, step):
     return ((step % self._every == 0 or step == self._config.train.steps)
