@@ -23,6 +23,7 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 import tf_keras
 
+from bench import timing
 from tfp_flows import data
 from tfp_flows import graph_ops
 from tfp_flows import models
@@ -135,25 +136,15 @@ def train(family, preset, jit_compile, steps, batch_size=None, shape=None,
   return results
 
 
-def _median_call_s(fn, repeats):
-  fn()
-  times = []
-  for _ in range(repeats):
-    start = time.perf_counter()
-    fn()
-    times.append(time.perf_counter() - start)
-  return float(np.median(times))
-
-
 def _inference(model, event_shape, digits):
   images = _images(event_shape, _LOG_PROB_BATCH, digits, seed=2)
   log_prob = tf.function(lambda x: model.log_prob(x, seed=(0, 1)))
   sample = tf.function(lambda: model.sample(_SAMPLE_BATCH, seed=(0, 2)))
   return {
-      "log_prob_ms_per_image": 1e3 * _median_call_s(
-          lambda: log_prob(images).numpy(), 5) / _LOG_PROB_BATCH,
-      "sample_ms_per_image": 1e3 * _median_call_s(
-          lambda: sample().numpy(), 3) / _SAMPLE_BATCH,
+      "log_prob_ms_per_image": 1e3 * timing.median_seconds(
+          log_prob, (images,), 5) / _LOG_PROB_BATCH,
+      "sample_ms_per_image": 1e3 * timing.median_seconds(
+          sample, (), 3) / _SAMPLE_BATCH,
   }
 
 
