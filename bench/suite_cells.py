@@ -17,6 +17,7 @@ Kinds:
 import math
 import resource
 import time
+from typing import NamedTuple
 
 import numpy as np
 import tensorflow as tf
@@ -93,9 +94,18 @@ def _event_shape(config, shape):
   return tuple(data.load_dataset(config.data.dataset).event_shape)
 
 
-def train(family, preset, jit_compile, steps, batch_size=None, shape=None,
-          overrides=None, inference=False, random_images=False):
-  """This project's train step for `family`'s `preset`; figures as a dict.
+class TrainCell(NamedTuple):
+  """What a `train` cell times: the step, its batch and its model."""
+  step: train_step_lib.TrainStep
+  images: tf.Tensor
+  model: models.FlowModel
+  event_shape: tuple
+  digits: bool
+
+
+def train_cell(family, preset, jit_compile, batch_size=None, shape=None,
+               overrides=None, random_images=False):
+  """This project's `TrainStep` for `family`'s `preset`, initialised on data.
 
   The images are the embedded digits when the preset trains on them at
   their shape, else random pixels (`random_images` forces those).
@@ -108,12 +118,21 @@ def train(family, preset, jit_compile, steps, batch_size=None, shape=None,
             and event_shape == (28, 28, 1))
   images = _images(event_shape, batch_size, digits)
   state = state_lib.TrainState(config, event_shape)
-  model = state.model
-  model.initialize(_images(event_shape, min(_INIT_IMAGES, batch_size * 2),
-                           digits, seed=1))
-  step = train_step_lib.TrainStep(model, state.optimizer, state.ema,
-                                  state.strategy, config.train.grad_clip_norm,
-                                  jit_compile)
+  state.model.initialize(_images(
+      event_shape, min(_INIT_IMAGES, batch_size * 2), digits, seed=1))
+  step = train_step_lib.TrainStep(
+      state.model, state.optimizer, state.ema, state.strategy,
+      config.train.grad_clip_norm, jit_compile)
+  return TrainCell(step, images, state.model, event_shape, digits)
+
+
+def train(family, preset, jit_compile, steps, batch_size=None, shape=None,
+          overrides=None, inference=False, random_images=False):
+  """Times `train_cell(...)`'s step; figures as a dict."""
+  step, images, model, event_shape, digits = train_cell(
+      family, preset, jit_compile, batch_size, shape, overrides,
+      random_images)
+  batch_size = int(images.shape[0])
   seed = tf.constant([0, 0], tf.int64)
   first, times = _time_steps(
       lambda: float(step(images, seed)["loss_bpd"]), steps)
