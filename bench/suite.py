@@ -1,6 +1,6 @@
 """The benchmark suite: training speed against TFP's Glow and the machine.
 
-    bazel run //bench:suite                       # every cell, ~15 minutes
+    bazel run //bench:suite                       # every cell (see below)
     bazel run //bench:suite -- --cells=vs_tfp/a   # cells by name prefix
     bazel run //bench:suite -- --list             # the cell names
 
@@ -21,6 +21,11 @@ Each cell runs in its own process (peak memory is its own; see
   (batch 4, in the preset's mode).
 - The float32 4096x4096 matmul rate on all threads, before and after the
   cells.
+
+A full run takes far longer than the 15 minutes it should: about 52
+minutes on a 68 GFLOP/s host, most of it compiling the first step of the
+`cifar10` presets (3-5 minutes each under XLA). The JSON is rewritten after
+every cell, so a run stopped part-way keeps what it measured.
 
 A full run writes `bench/results/suite.json` (with the CPU, its flags, the
 cores, the TF version and the date), `docs/benchmarks.md` and
@@ -194,6 +199,13 @@ def machine():
               timespec="seconds")}
 
 
+def _write_json(results, path):
+  """Replaces `path` whole: a reader never sees a half-written file."""
+  with open(path + ".tmp", "w") as f:
+    json.dump(results, f, indent=2)
+  os.replace(path + ".tmp", path)
+
+
 def _default_path(*parts):
   root = os.environ.get("BUILD_WORKSPACE_DIRECTORY",
                         os.path.dirname(_BENCH_DIR))
@@ -215,6 +227,9 @@ def main(argv):
   from bench import suite_report  # pylint: disable=g-import-not-at-top
   from bench import timing  # pylint: disable=g-import-not-at-top
 
+  output = FLAGS.output or _default_path(
+      "bench", "results", "suite.json" if full else "suite_cells.json")
+  os.makedirs(os.path.dirname(output), exist_ok=True)
   start = time.perf_counter()
   results = {"machine": machine(), "smoke": FLAGS.smoke,
              "steps": 2 if FLAGS.smoke else FLAGS.steps,
@@ -225,14 +240,11 @@ def main(argv):
       figures = _run_cell_process(name, scratch)
       results["cells"][name] = figures
       print(suite_report.one_line(name, figures), flush=True)
+      # After every cell: a long run stopped part-way keeps what it measured.
+      _write_json(results, output)
   results["matmul_gflops_after"] = timing.matmul_gflops()
   results["suite_wall_s"] = time.perf_counter() - start
-
-  output = FLAGS.output or _default_path(
-      "bench", "results", "suite.json" if full else "suite_cells.json")
-  os.makedirs(os.path.dirname(output), exist_ok=True)
-  with open(output, "w") as f:
-    json.dump(results, f, indent=2)
+  _write_json(results, output)
   print(f"Wrote {output}")
   markdown = FLAGS.markdown or (_default_path("docs", "benchmarks.md")
                                 if full else None)

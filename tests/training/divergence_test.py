@@ -135,6 +135,27 @@ class DivergencePolicyTest(tf.test.TestCase):
         tf.train.load_checkpoint(os.path.join(self.checkpoints, "ckpt-10"))
         .get_tensor("lr_scale/.ATTRIBUTES/VARIABLE_VALUE"), 0.5)
 
+  def test_counters_are_read_every_max_consecutive_skips_steps(self):
+    # log_every=8, max_consecutive_skips=3: the loop reads the step's
+    # counters after steps 3, 6 and 8 only. Step 2 is skipped alone; steps
+    # 4-6 in a row trigger the policy at the check after step 6.
+    config = _config(steps=8)
+    config.train.log_every = 8
+    metrics, messages = self._train(_Faults(nan_noise_calls=(2, 4, 5, 6)),
+                                    config)
+    log = "\n".join(messages)
+    self.assertIn("steps 1-3: 1 update skipped (non-finite loss or gradient), "
+                  "1 so far.", log)
+    self.assertIn("Training diverged at step 6: 3 non-finite steps in a row."
+                  " Restored", log)
+    self.assertRegex(log, r"Restored .*ckpt-4 \(step 4\)")
+    self.assertEqual(metrics["steps"], 8)
+    # ckpt-4 counted steps 2 and 4.
+    self.assertEqual(metrics["skipped_updates"], 2)
+    losses = [m for m in messages if m.startswith("step 8/8 | loss ")]
+    self.assertLen(losses, 1)
+    self.assertNotIn("nan", losses[0])
+
   def test_stop_policy_ends_with_a_clear_error_and_intact_checkpoints(self):
     with self.assertRaisesRegex(
         errors.DivergenceError,

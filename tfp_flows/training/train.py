@@ -45,18 +45,19 @@ def format_counts(counts):
 
 
 class _Run(state_lib.TrainState):
-  """A run's train state, step counters, data position and checkpoint."""
+  """A run's train state and step, data position and checkpoint."""
 
   def __init__(self, config, event_shape, strategy, train_batches):
     super().__init__(config, event_shape, strategy)
     with strategy.scope():
       self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
-      self.skipped = tf.Variable(0, dtype=tf.int64, trainable=False,
-                                 name="skipped_updates")
+    self.train_step = train_step_lib.TrainStep(
+        self.model, self.optimizer, self.ema, strategy,
+        config.train.grad_clip_norm, jit_compile=config.train.jit_compile)
     self.train_iterator = iter(train_batches)
     self.checkpoint = tf.train.Checkpoint(
         model=self.model, ema=self.ema, optimizer=self.optimizer,
-        step=self.step, skipped_updates=self.skipped,
+        step=self.step, skipped_updates=self.train_step.skipped_updates,
         lr_scale=self.lr_scale, data=self.train_iterator)
 
 
@@ -133,9 +134,6 @@ def train_and_evaluate(config, workdir, strategy_name="default",
       init_batch_size, seed=config.train.seed + 1)))):
     log(f"Data-dependent initialisation on {init_batch_size} images.")
 
-  step_fn = train_step_lib.TrainStep(
-      run.model, run.optimizer, run.ema, strategy,
-      config.train.grad_clip_norm, jit_compile=config.train.jit_compile)
   if workers.chief:
     writer = tf.summary.create_file_writer(
         os.path.join(workdir, workdir_lib.SUMMARY_DIR))
@@ -146,7 +144,7 @@ def train_and_evaluate(config, workdir, strategy_name="default",
     writer, evaluator = tf.summary.create_noop_writer(), None
   with (preemption.StopOnSignal() as stop,
         workers.raise_cluster_errors(run.step, checkpoint_dir)):
-    _Loop(config, run, step_fn, manager, writer, stop, log, evaluator,
+    _Loop(config, run, manager, writer, stop, log, evaluator,
           logged_until=workdir_lib.last_logged_step(workdir),
           workers=workers, latest=restored).run()
   if not workers.chief:
@@ -163,7 +161,7 @@ def train_and_evaluate(config, workdir, strategy_name="default",
   metrics["improvement_over_baseline_bpd"] = (
       metrics["baseline_bpd"] - metrics["test_bpd"])
   metrics.update(model=config.model.name, steps=int(run.step.numpy()),
-                 skipped_updates=int(run.skipped.numpy()),
+                 skipped_updates=int(run.train_step.skipped_updates.numpy()),
                  parameters=counts["total"],
                  wall_time_s=round(time.time() - start, 1))
   samples = model.sample(config.eval.num_samples,
@@ -188,6 +186,9 @@ def train_and_evaluate(config, workdir, strategy_name="default",
 class _Loop:
   """The Python side of training: feed, log, checkpoint, react.
 
+  It never waits for a step: what it acts on is kept on the device by the
+  step (`train_step.TrainStep`) and read every `train.log_every` steps, and
+  every `train.max_consecutive_skips` steps for the divergence policy.
   Evaluates when `periodic_eval` says it is due (no `evaluator`: never).
   Saves every `train.checkpoint_every` steps, every
   `train.checkpoint_every_minutes` and at the end; on a stop request
@@ -198,9 +199,10 @@ class _Loop:
   (the one restored, then the last one saved).
   """
 
-  def __init__(self, config, run, step_fn, manager, writer, stop, log,
-               evaluator, logged_until, workers, latest):
-    self.config, self.run_state, self.step_fn = config, run, step_fn
+  def __init__(self, config, run, manager, writer, stop, log, evaluator,
+               logged_until, workers, latest):
+    self.config, self.run_state = config, run
+    self.step_fn = run.train_step
     self.manager, self.writer, self.stop, self.log = manager, writer, stop, log
     self.evaluator = evaluator
     self.logged_until = logged_until
@@ -210,37 +212,33 @@ class _Loop:
   def run(self):
     config, run = self.config, self.run_state
     total = config.train.steps
-    window_start, window_steps, window_loss = time.time(), 0, 0.0
-    loop_start, first_step = time.time(), int(run.step.numpy())
-    while int(run.step.numpy()) < total:
-      step = int(run.step.numpy())
+    check_every = min(config.train.log_every,
+                      config.train.max_consecutive_skips)
+    self._sync_with_device()
+    loop_start, first_step = time.time(), self.step
+    window_start, window_first = loop_start, self.step
+    while self.step < total:
       metrics = self.step_fn(next(run.train_iterator),
-                             (config.train.seed, step))
+                             (config.train.seed, self.step))
       run.step.assign_add(1)
-      step += 1
-      if not bool(metrics["applied"].numpy()):
-        run.skipped.assign_add(1)
-        self.log(f"step {step}: non-finite loss or gradient; update skipped "
-                 f"({int(run.skipped.numpy())} so far).")
-        if (int(metrics["consecutive_skips"].numpy())
-            >= config.train.max_consecutive_skips):
-          self._diverged(step)
+      self.step += 1
+      step = self.step
+      if step % check_every == 0 or step == total:
+        if self._check_skips():
+          window_start, window_first = time.time(), self.step
           continue
-      else:
-        window_loss += float(metrics["loss_bpd"].numpy())
-        window_steps += 1
       if step % config.train.log_every == 0 or step == total:
         elapsed = time.time() - window_start
-        images_per_s = (window_steps * config.train.batch_size
+        images_per_s = ((step - window_first) * config.train.batch_size
                         / max(elapsed, 1e-9))
         done = step - first_step
         eta = (time.time() - loop_start) / max(done, 1) * (total - step)
-        loss = window_loss / max(window_steps, 1)
+        loss, _ = self.step_fn.take_window()
         self.log(f"step {step}/{total} | loss {loss:.4f} bits/dim | "
                  f"{images_per_s:.1f} images/s | ETA {_duration(eta)}")
         if step > self.logged_until:
           self._summaries(step, loss, metrics["grad_norm"], images_per_s)
-        window_start, window_steps, window_loss = time.time(), 0, 0.0
+        window_start, window_first = time.time(), step
       if self.evaluator and self.evaluator.due(step):
         eval_start = time.time()
         self.evaluator(run, step)
@@ -257,6 +255,31 @@ class _Loop:
           or minutes >= config.train.checkpoint_every_minutes):
         self._save(step)
 
+  def _sync_with_device(self):
+    """Reads the step and skip counters (at the start and after a restore)."""
+    self.step = int(self.run_state.step.numpy())
+    self.checked_until = self.step
+    self.skipped_before = int(self.step_fn.skipped_updates.numpy())
+
+  def _check_skips(self):
+    """Logs the updates skipped since the last check; True if it restored.
+
+    Applies the divergence policy when the last
+    `train.max_consecutive_skips` or more steps were all skipped.
+    """
+    skipped = int(self.step_fn.skipped_updates.numpy())
+    if skipped > self.skipped_before:
+      new = skipped - self.skipped_before
+      self.log(f"steps {self.checked_until + 1}-{self.step}: {new} "
+               f"update{'s' if new > 1 else ''} skipped (non-finite loss or "
+               f"gradient), {skipped} so far.")
+    self.skipped_before, self.checked_until = skipped, self.step
+    in_a_row = int(self.step_fn.consecutive_skips.numpy())
+    if in_a_row < self.config.train.max_consecutive_skips:
+      return False
+    self._diverged(self.step, reason=f"{in_a_row} non-finite steps in a row")
+    return True
+
   def _summaries(self, step, loss, grad_norm, images_per_s):
     run = self.run_state
     with self.writer.as_default(step=step):
@@ -265,7 +288,8 @@ class _Loop:
                         run.schedule(run.optimizer.iterations))
       tf.summary.scalar("train/grad_norm", grad_norm)
       tf.summary.scalar("train/images_per_s", images_per_s)
-      tf.summary.scalar("train/skipped_updates", run.skipped)
+      tf.summary.scalar("train/skipped_updates",
+                        self.step_fn.skipped_updates)
 
   def _save(self, step):
     run = self.run_state
@@ -290,11 +314,9 @@ class _Loop:
     return (f"{name} at step {step}/{self.config.train.steps}: saved "
             f"{self.latest}; run the same command{where} to resume.")
 
-  def _diverged(self, step, reason=None):
+  def _diverged(self, step, reason):
     """Applies `train.on_divergence`: restore and halve the rate, or stop."""
     config, run = self.config, self.run_state
-    reason = reason or (f"{config.train.max_consecutive_skips} non-finite "
-                        f"steps in a row")
     latest = self.latest
     if config.train.on_divergence == "stop" or latest is None:
       why = ("train.on_divergence=stop" if latest else "no checkpoint yet")
@@ -307,6 +329,8 @@ class _Loop:
         run.checkpoint, self.manager.directory, log=self.log)
     run.lr_scale.assign(run.lr_scale * 0.5)
     self.step_fn.consecutive_skips.assign(0)
+    self.step_fn.take_window()
+    self._sync_with_device()
     self.log(f"Training diverged at step {step}: {reason}. Restored "
              f"{restored} (step {int(run.step.numpy())}) and halved the "
              f"learning rate (now x{float(run.lr_scale.numpy()):g} of the "

@@ -6,9 +6,13 @@ summation order). Gradients are all-reduced in replica context; whether to
 apply them (all finite) is then decided once in cross-replica context, so a
 non-finite loss or gradient on any replica skips the whole update everywhere:
 weights, optimizer slots, the optimizer's iteration count and the EMA stay
-unchanged. The step counts such skips in a row on the device
-(`consecutive_skips`, reset by the next applied update), so the trainer's
-divergence policy needs no extra transfer.
+unchanged.
+
+What the trainer acts on or logs is kept on the device, so its loop never
+waits for a step's results: skips in a row (`consecutive_skips`, reset by the
+next applied update) and in all (`skipped_updates`), and the summed loss of
+the applied updates since the last `take_window()`. The trainer reads them
+only when it logs or checks its divergence policy.
 """
 
 import math
@@ -36,9 +40,13 @@ class TrainStep:
     self._strategy = strategy
     self._clip = float(grad_clip_norm)
     with strategy.scope():
-      self.consecutive_skips = tf.Variable(
-          0, dtype=tf.int64, trainable=False, name="consecutive_skips",
+      counter = lambda name, dtype=tf.int64: tf.Variable(
+          0, dtype=dtype, trainable=False, name=name,
           aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA)
+      self.consecutive_skips = counter("consecutive_skips")
+      self.skipped_updates = counter("skipped_updates")
+      self._window_loss_sum = counter("window_loss_sum", tf.float32)
+      self._window_updates = counter("window_updates")
     self._bits_per_nat = 1.0 / (model.num_dims * math.log(2.0))
     multi_device = strategy.num_replicas_in_sync > 1 or isinstance(
         strategy, (tf.distribute.MirroredStrategy,
@@ -74,16 +82,31 @@ class TrainStep:
       self._strategy.run(self._replica_apply, args=(grads,))
       self._ema.update(self._model.trainable_variables)
       self.consecutive_skips.assign(0)
+      self._window_loss_sum.assign_add(loss_value)
+      self._window_updates.assign_add(1)
       return tf.constant(True)
 
     def skip():
       self.consecutive_skips.assign_add(1)
+      self.skipped_updates.assign_add(1)
       return tf.constant(False)
 
     applied = tf.cond(finite, apply, skip)
     return {"loss_bpd": loss_value, "grad_norm": grad_norm,
             "applied": applied,
             "consecutive_skips": tf.identity(self.consecutive_skips)}
+
+  def take_window(self):
+    """`(mean loss in bits/dim, count)` of the updates since the last call.
+
+    The loss is NaN when no update was applied. Starts a new window.
+    """
+    updates = int(self._window_updates.numpy())
+    loss = float(self._window_loss_sum.numpy()) / updates if updates else (
+        math.nan)
+    self._window_loss_sum.assign(0.0)
+    self._window_updates.assign(0)
+    return loss, updates
 
   def _replica_gradients(self, images, noise):
     context = tf.distribute.get_replica_context()
