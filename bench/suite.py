@@ -40,9 +40,7 @@ import datetime
 import json
 import os
 import platform
-import subprocess
 import sys
-import tempfile
 import time
 
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
@@ -63,9 +61,6 @@ flags.DEFINE_string("markdown", None, "Table path (default: "
                     "docs/benchmarks.md for a full run).")
 flags.DEFINE_string("plot", None, "PNG path (default: docs/benchmarks.png "
                     "for a full run).")
-flags.DEFINE_string("run_cell", None, "Internal: run this one cell here and "
-                    "write its figures to --cell_output.")
-flags.DEFINE_string("cell_output", None, "Internal: see --run_cell.")
 FLAGS = flags.FLAGS
 
 _BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -140,40 +135,6 @@ def _selected(all_cells, prefixes):
   return names
 
 
-def _run_cell_here(name):
-  # Imported here: the parent process stays light.
-  from bench import suite_cells  # pylint: disable=g-import-not-at-top
-  kind, kwargs = cells(FLAGS.smoke)[name]
-  steps = 2 if FLAGS.smoke else FLAGS.steps
-  figures = getattr(suite_cells, kind)(steps=steps, **kwargs)
-  with open(FLAGS.cell_output, "w") as f:
-    json.dump(figures, f)
-
-
-def _run_cell_process(name, scratch):
-  """Runs a cell in a child process; its figures, or its error."""
-  output = os.path.join(scratch, name.replace("/", "_") + ".json")
-  command = [sys.executable, os.path.abspath(__file__), f"--run_cell={name}",
-             f"--cell_output={output}", f"--steps={FLAGS.steps}"]
-  if FLAGS.smoke:
-    command.append("--smoke")
-  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3",
-             PYTHONPATH=os.pathsep.join(
-                 [os.path.dirname(_BENCH_DIR)]
-                 + os.environ.get("PYTHONPATH", "").split(os.pathsep)))
-  start = time.perf_counter()
-  process = subprocess.run(command, env=env, capture_output=True, text=True,
-                           check=False)
-  wall = time.perf_counter() - start
-  if process.returncode != 0:
-    return {"error": process.stderr.strip().splitlines()[-1:],
-            "stderr_tail": process.stderr[-3000:], "cell_wall_s": wall}
-  with open(output) as f:
-    figures = json.load(f)
-  figures["cell_wall_s"] = wall
-  return figures
-
-
 def machine():
   """The host: CPU model and vector flags, cores, versions, date."""
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
@@ -214,9 +175,6 @@ def _default_path(*parts):
 
 def main(argv):
   del argv
-  if FLAGS.run_cell:
-    _run_cell_here(FLAGS.run_cell)
-    return
   all_cells = cells(FLAGS.smoke)
   if FLAGS.list:
     print("\n".join(all_cells))
@@ -224,6 +182,7 @@ def main(argv):
   names = _selected(all_cells, FLAGS.cells)
   # Only a full run (re)writes the committed report by default.
   full = not FLAGS.smoke and len(names) == len(all_cells)
+  from bench import cell_process  # pylint: disable=g-import-not-at-top
   from bench import suite_report  # pylint: disable=g-import-not-at-top
   from bench import timing  # pylint: disable=g-import-not-at-top
 
@@ -235,13 +194,13 @@ def main(argv):
              "steps": 2 if FLAGS.smoke else FLAGS.steps,
              "matmul_gflops_before": timing.matmul_gflops(), "cells": {}}
   print(f"matmul: {results['matmul_gflops_before']:.1f} GFLOP/s", flush=True)
-  with tempfile.TemporaryDirectory() as scratch:
-    for name in names:
-      figures = _run_cell_process(name, scratch)
-      results["cells"][name] = figures
-      print(suite_report.one_line(name, figures), flush=True)
-      # After every cell: a long run stopped part-way keeps what it measured.
-      _write_json(results, output)
+  for name in names:
+    kind, kwargs = all_cells[name]
+    figures = cell_process.run(kind, kwargs, results["steps"])
+    results["cells"][name] = figures
+    print(suite_report.one_line(name, figures), flush=True)
+    # After every cell: a long run stopped part-way keeps what it measured.
+    _write_json(results, output)
   results["matmul_gflops_after"] = timing.matmul_gflops()
   results["suite_wall_s"] = time.perf_counter() - start
   _write_json(results, output)
