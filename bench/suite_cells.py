@@ -41,14 +41,14 @@ def _peak_rss_gib():
   return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2 ** 20
 
 
-def _images(shape, batch_size, digits, seed=0):
+def _images(shape, batch_size, digits, seed=0, n_bits=8):
   """A batch of the embedded digits (28x28x1) or of random pixels."""
   if digits:
     dataset = data.load_dataset("embedded")
     return next(iter(dataset.train(batch_size, seed=seed)))
   rng = np.random.default_rng(seed)
-  return tf.constant(rng.integers(0, 256, (batch_size,) + tuple(shape)),
-                     tf.uint8)
+  return tf.constant(
+      rng.integers(0, 2 ** n_bits, (batch_size,) + tuple(shape)), tf.uint8)
 
 
 def _time_steps(step, steps):
@@ -95,16 +95,18 @@ def _event_shape(config, shape):
 
 
 class TrainCell(NamedTuple):
-  """What a `train` cell times: the step, its batch and its model."""
+  """What a `train` cell times: the step, its batch, model and optimizer."""
   step: train_step_lib.TrainStep
   images: tf.Tensor
   model: models.FlowModel
+  optimizer: tf_keras.optimizers.Optimizer
   event_shape: tuple
   digits: bool
 
 
 def train_cell(family, preset, jit_compile, batch_size=None, shape=None,
-               overrides=None, random_images=False):
+               overrides=None, random_images=False,
+               recompute_gradients=False):
   """This project's `TrainStep` for `family`'s `preset`, initialised on data.
 
   The images are the embedded digits when the preset trains on them at
@@ -116,20 +118,23 @@ def train_cell(family, preset, jit_compile, batch_size=None, shape=None,
   event_shape = _event_shape(config, shape)
   digits = (not random_images and config.data.dataset == "embedded"
             and event_shape == (28, 28, 1))
-  images = _images(event_shape, batch_size, digits)
+  n_bits = config.data.n_bits
+  images = _images(event_shape, batch_size, digits, n_bits=n_bits)
   state = state_lib.TrainState(config, event_shape)
   state.model.initialize(_images(
-      event_shape, min(_INIT_IMAGES, batch_size * 2), digits, seed=1))
+      event_shape, min(_INIT_IMAGES, batch_size * 2), digits, seed=1,
+      n_bits=n_bits))
   step = train_step_lib.TrainStep(
       state.model, state.optimizer, state.ema, state.strategy,
-      config.train.grad_clip_norm, jit_compile)
-  return TrainCell(step, images, state.model, event_shape, digits)
+      config.train.grad_clip_norm, jit_compile, recompute_gradients)
+  return TrainCell(step, images, state.model, state.optimizer, event_shape,
+                   digits)
 
 
 def train(family, preset, jit_compile, steps, batch_size=None, shape=None,
           overrides=None, inference=False, random_images=False):
   """Times `train_cell(...)`'s step; figures as a dict."""
-  step, images, model, event_shape, digits = train_cell(
+  step, images, model, _, event_shape, digits = train_cell(
       family, preset, jit_compile, batch_size, shape, overrides,
       random_images)
   batch_size = int(images.shape[0])
@@ -155,8 +160,43 @@ def train(family, preset, jit_compile, steps, batch_size=None, shape=None,
   return results
 
 
+def memory(family, preset, batch_size, recompute_gradients, steps,
+           shape=None, overrides=None, jit_compile=False):
+  """Activation memory and step time of a train step; figures as a dict.
+
+  `activation_gib` is the peak resident set minus the resident set once
+  the model, its data-dependent initialisation, the optimizer (slots
+  included) and the EMA exist: what the step adds, including the traced
+  graph, which does not grow with the batch (see `bench/recompute_memory`).
+  """
+  cell = train_cell(family, preset, jit_compile, batch_size, shape,
+                    overrides, random_images=True,
+                    recompute_gradients=recompute_gradients)
+  cell.optimizer.build(cell.model.trainable_variables)
+  built_gib = _resident_gib()
+  seed = tf.constant([0, 0], tf.int64)
+  first, times = _time_steps(
+      lambda: float(cell.step(cell.images, seed)["loss_bpd"]), steps)
+  results = {"family": family, "preset": preset,
+             "recompute_gradients": recompute_gradients,
+             "jit_compile": jit_compile,
+             "event_shape": list(cell.event_shape),
+             "parameters": cell.model.parameter_counts()["total"],
+             "built_gib": built_gib}
+  results.update(_step_figures(first, times, batch_size))
+  results["activation_gib"] = results["peak_rss_gib"] - built_gib
+  return results
+
+
+def _resident_gib():
+  with open("/proc/self/statm") as f:
+    resident_pages = int(f.read().split()[1])
+  return resident_pages * resource.getpagesize() / 2 ** 30
+
+
 def _inference(model, event_shape, digits):
-  images = _images(event_shape, _LOG_PROB_BATCH, digits, seed=2)
+  images = _images(event_shape, _LOG_PROB_BATCH, digits, seed=2,
+                   n_bits=model.n_bits)
   log_prob = tf.function(lambda x: model.log_prob(x, seed=(0, 1)))
   sample = tf.function(lambda: model.sample(_SAMPLE_BATCH, seed=(0, 2)))
   return {

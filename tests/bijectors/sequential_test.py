@@ -6,6 +6,7 @@ import tensorflow_probability as tfp
 
 from tests import bijector_test_util as util
 from tfp_flows import bijectors
+from tfp_flows import errors
 from tfp_flows import nets
 
 tfb = tfp.bijectors
@@ -97,6 +98,74 @@ class SequentialTest(tf.test.TestCase):
   def test_rejects_plain_tfp_bijectors(self):
     with self.assertRaisesRegex(TypeError, "FlowBijector"):
       bijectors.Sequential([tfb.Identity()])
+
+
+class RecomputeGradientsTest(tf.test.TestCase):
+
+  def _flow(self, dropout=0.0):
+    """A step, then half the channels leave and a step runs on the rest."""
+    stay = SHAPE[:2] + (SHAPE[-1] // 2,)
+    inner_step = bijectors.Sequential([
+        bijectors.ActNorm(stay),
+        bijectors.Coupling(
+            stay, "checkerboard",
+            nets.network_builder("flowpp", hidden_channels=8, num_blocks=1,
+                                 attention=False, dropout=dropout),
+            transform=bijectors.MixtureLogisticTransform(2)),
+    ], name="inner_step")
+    flow = bijectors.Sequential([
+        _glow_step(),
+        bijectors.FactorOut(SHAPE, SHAPE[-1] // 2,
+                            nets.network_builder("zero_conv"),
+                            inner=bijectors.Sequential([inner_step]),
+                            name="split"),
+    ], name="flow")
+    util.build(flow, SHAPE)
+    util.perturb_all_variables(self, flow)
+    return flow
+
+  def _gradients(self, flow, x, recompute):
+    variables = flow.trainable_variables
+
+    @tf.function(autograph=False)
+    def gradients(x):
+      with (tf.GradientTape() as tape,
+            bijectors.recompute_gradients(recompute)):
+        tape.watch(x)
+        z, log_det = flow.forward_and_log_det(x, training=True)
+        loss = tf.reduce_sum(z ** 2) - tf.reduce_sum(log_det)
+      return [loss] + list(tape.gradient(loss, [x] + list(variables)))
+
+    graph = gradients.get_concrete_function(x).graph.as_graph_def()
+    return gradients(x), len(graph.node)
+
+  def test_same_gradients_from_a_larger_graph(self):
+    flow = self._flow()
+    x = util.fresh(np.random.default_rng(3).normal(size=(3,) + SHAPE))
+    plain, plain_ops = self._gradients(flow, x, recompute=False)
+    recomputed, recomputed_ops = self._gradients(flow, x, recompute=True)
+    self.assertLen(recomputed, len(flow.trainable_variables) + 2)
+    for expected, actual in zip(plain, recomputed):
+      self.assertAllClose(expected, actual, atol=1e-5, rtol=1e-5)
+    # The recomputation is in the graph: the three layers with weights
+    # (the step, the inner step, the split's prior is not wrapped: its
+    # FactorOut is not, only its inner flow's layers) run a second time.
+    self.assertGreater(recomputed_ops, plain_ops * 1.3)
+    # Outside the context, nothing is recomputed.
+    _, again_ops = self._gradients(flow, x, recompute=False)
+    self.assertEqual(again_ops, plain_ops)
+
+  def test_dropout_is_refused_in_training_only(self):
+    flow = self._flow(dropout=0.5)
+    x = util.fresh(np.random.default_rng(4).normal(size=(2,) + SHAPE))
+    with bijectors.recompute_gradients():
+      with self.assertRaisesRegex(
+          errors.ConfigError, r"inner_step has dropout \(.*\), which would "
+          r"draw a different mask when recomputed"):
+        flow.forward_and_log_det(x, training=True)
+      # Evaluation draws no mask: nothing to refuse.
+      z, _ = flow.forward_and_log_det(util.fresh(x), training=False)
+    self.assertAllClose(z, flow.forward(util.fresh(x)), atol=1e-5)
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ from tfp_flows.bijectors.preprocessing import Centering
 from tfp_flows.bijectors.preprocessing import LogitPreprocess
 from tfp_flows.bijectors.preprocessing import Sigmoid
 from tfp_flows.bijectors.sequential import Sequential
+from tfp_flows.bijectors.sequential import recompute_gradients
 from tfp_flows.bijectors.squeeze import Squeeze
 from tfp_flows.bijectors.squeeze import Unsqueeze
 
@@ -26,5 +27,6 @@ __all__ = [
     "FlowBijector", "InvertibleConv1x1", "LogitMixtureLogisticCDF",
     "LogitPreprocess", "MaskedConvFlow", "MixtureLogisticTransform",
     "PerHalf", "Sequential",
-    "Sigmoid", "Squeeze", "Unsqueeze", "get_partition", "steps",
+    "Sigmoid", "Squeeze", "Unsqueeze", "get_partition", "recompute_gradients",
+    "steps",
 ]

@@ -1,8 +1,42 @@
 """A flow: bijectors applied one after another, with a fused pass throughout."""
 
-import tensorflow as tf
+import contextlib
 
+import tensorflow as tf
+import tf_keras
+
+from tfp_flows import errors
 from tfp_flows.bijectors import flow_bijector
+from tfp_flows.bijectors import factor_out
+
+# Read while a function is traced, so it holds for every replica's thread.
+_recompute = False
+
+
+@contextlib.contextmanager
+def recompute_gradients(enabled=True):
+  """Within it, traced flows keep less for the backward pass (forward only).
+
+  Each layer of a `Sequential` that has weights (a step of flow, a coupling)
+  runs under `tf.recompute_grad`: the gradient tape keeps only the layer's
+  input and recomputes the layer's intermediate tensors from it when the
+  backward pass reaches the layer. A `FactorOut` is not wrapped whole; its
+  inner flow is a `Sequential` whose layers are. The activation memory of a
+  flow of K layers drops from every layer's intermediates to K inputs plus
+  one layer's intermediates, for one more forward pass of each layer.
+  Gradients are the same up to rounding. XLA may merge the recomputation
+  back into the forward pass (it can see both).
+
+  A dropout layer would draw a new mask when recomputed, so the gradient
+  would not belong to the forward pass: a layer with active dropout is a
+  `ConfigError`.
+  """
+  global _recompute
+  previous, _recompute = _recompute, bool(enabled)
+  try:
+    yield
+  finally:
+    _recompute = previous
 
 
 class Sequential(flow_bijector.FlowBijector):
@@ -48,8 +82,11 @@ class Sequential(flow_bijector.FlowBijector):
   def _forward_and_log_det(self, x, training, context=None):
     total = tf.zeros(tf.shape(x)[:1], x.dtype)
     for layer, layer_context in zip(self._layers, self._contexts(context)):
-      x, log_det = layer.forward_and_log_det(x, training=training,
-                                              context=layer_context)
+      if _recompute and _recomputable(layer):
+        x, log_det = _recomputed_forward(layer, x, training, layer_context)
+      else:
+        x, log_det = layer.forward_and_log_det(x, training=training,
+                                                context=layer_context)
       total += log_det
     return x, total
 
@@ -61,3 +98,34 @@ class Sequential(flow_bijector.FlowBijector):
                                               context=layer_context)
       total += log_det
     return y, total
+
+
+def _recomputable(layer):
+  return (bool(layer.trainable_variables)
+          and not isinstance(layer, factor_out.FactorOut))
+
+
+def _recomputed_forward(layer, x, training, context):
+  """`layer.forward_and_log_det` that keeps only `x` for the backward pass."""
+  if training:
+    dropouts = [m.name for m in layer.submodules
+                if isinstance(m, tf_keras.layers.Dropout) and m.rate > 0]
+    if dropouts:
+      raise errors.ConfigError(
+          f"{layer.name} has dropout ({', '.join(dropouts)}), which would "
+          f"draw a different mask when recomputed: set its dropout rate to 0 "
+          f"or train without train.recompute_gradients.")
+
+  def forward(inputs, *maybe_context):
+    global _recompute
+    # The layer's own layers are recomputed with it, not once more inside.
+    previous, _recompute = _recompute, False
+    try:
+      return layer.forward_and_log_det(
+          inputs, training=training,
+          context=maybe_context[0] if maybe_context else None)
+    finally:
+      _recompute = previous
+
+  args = (x,) if context is None else (x, context)
+  return tf.recompute_grad(forward)(*args)

@@ -42,6 +42,9 @@ def base_config(model_name):
   config.train.max_consecutive_skips = 20
   config.train.on_divergence = "restore"
   config.train.jit_compile = True
+  # Keep only each flow layer's input for the backward pass and recompute
+  # its activations there: less memory for one more forward pass.
+  config.train.recompute_gradients = False
   config.train.max_checkpoints = 3
 
   config.eval = ml_collections.ConfigDict()

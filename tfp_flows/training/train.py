@@ -53,7 +53,8 @@ class _Run(state_lib.TrainState):
       self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
     self.train_step = train_step_lib.TrainStep(
         self.model, self.optimizer, self.ema, strategy,
-        config.train.grad_clip_norm, jit_compile=config.train.jit_compile)
+        config.train.grad_clip_norm, jit_compile=config.train.jit_compile,
+        recompute_gradients=config.train.recompute_gradients)
     self.train_iterator = iter(train_batches)
     self.checkpoint = tf.train.Checkpoint(
         model=self.model, ema=self.ema, optimizer=self.optimizer,

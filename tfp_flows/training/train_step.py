@@ -19,6 +19,8 @@ import math
 
 import tensorflow as tf
 
+from tfp_flows import bijectors
+
 
 class TrainStep:
   """`step(images, seed) -> metrics` for a model, optimizer and EMA.
@@ -30,11 +32,14 @@ class TrainStep:
     strategy: the `tf.distribute.Strategy` the variables live in.
     grad_clip_norm: clip the global gradient norm to this value.
     jit_compile: compile with XLA (single-device strategies only).
+    recompute_gradients: keep only each flow layer's input for the backward
+      pass and recompute the rest there (`bijectors.recompute_gradients`).
   """
 
   def __init__(self, model, optimizer, ema, strategy, grad_clip_norm,
-               jit_compile=False):
+               jit_compile=False, recompute_gradients=False):
     self._model = model
+    self._recompute = bool(recompute_gradients)
     self._optimizer = optimizer
     self._ema = ema
     self._strategy = strategy
@@ -115,7 +120,8 @@ class TrainStep:
     local_noise = _replica_slice(noise, context)
     global_batch = tf.cast(tf.shape(images)[0], tf.float32)
     variables = self._model.trainable_variables
-    with tf.GradientTape() as tape:
+    with (tf.GradientTape() as tape,
+          bijectors.recompute_gradients(self._recompute)):
       log_prob = self._model.log_prob_with_noise(local_images, local_noise,
                                                  training=True)
       # Summed over replicas this is the global mean loss in bits/dim.
