@@ -16,16 +16,20 @@ files of van den Oord et al. (2016) on which RealNVP, Glow and most flow papers
 report bits/dim, so numbers on them are not directly comparable to the papers'.
 """
 
+from __future__ import annotations
+
 import dataclasses
 import functools
-from typing import Callable
+from typing import Callable, TYPE_CHECKING
 
 import tensorflow as tf
-import tensorflow_datasets as tfds
 
 from tfp_flows import errors
 from tfp_flows.data import image_dataset
 from tfp_flows.data import transforms
+
+if TYPE_CHECKING:
+    import tensorflow_datasets as tfds
 
 # CelebA faces are centre-cropped to this square before resizing, following
 # RealNVP's preprocessing (which crops 148x148 from the 218x178 images).
@@ -127,6 +131,8 @@ def load_tfds(name: str, *, n_bits: int, data_dir: str | None,
       errors.ConfigError: (a ValueError) if `image_size` is given for a
         fixed-size dataset and differs from its native size.
     """
+    # Imported on use: every tool starts half a second sooner without it.
+    import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
     spec = TFDS_DATASETS[name]
     builder = tfds.builder(spec.tfds_name, data_dir=data_dir)
     native_shape = tuple(builder.info.features["image"].shape)
