@@ -18,11 +18,12 @@ import time
 _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def run(kind, kwargs, steps):
+def run(kind, kwargs, steps, env=None):
   """`suite_cells.<kind>(steps=steps, **kwargs)` in a child process.
 
-  Returns its figures with `cell_wall_s` (the child's whole life), or, if it
-  failed, `{"error": [last line of its stderr], "stderr_tail": ...}`.
+  `env` adds to the child's environment. Returns the figures with
+  `cell_wall_s` (the child's whole life), or, if it failed, `{"error":
+  [last line of its stderr], "stderr_tail": ...}`.
   """
   with tempfile.TemporaryDirectory() as scratch:
     output = os.path.join(scratch, "figures.json")
@@ -31,7 +32,7 @@ def run(kind, kwargs, steps):
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3",
                PYTHONPATH=os.pathsep.join(
                    [_ROOT] + os.environ.get("PYTHONPATH", "").split(
-                       os.pathsep)))
+                       os.pathsep)), **(env or {}))
     start = time.perf_counter()
     process = subprocess.run(command, env=env, capture_output=True,
                              text=True, check=False)

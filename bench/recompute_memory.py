@@ -7,10 +7,11 @@
 backward pass and recomputes the layer there (`bijectors.
 recompute_gradients`). For Glow at 256x256x3 (6 levels x 8 steps, width
 256, 5 bits) and MaCow's `celeba256` preset, each in its own process per
-(recomputation, batch): the train step's activation memory (peak resident
-set minus the resident set once model, initialisation, optimizer slots and
-EMA exist) and step time, without XLA (graph mode: XLA sees the forward and
-the recomputation together and may merge them back).
+(recomputation, batch): the train step's activation memory (the peak
+resident set during the timed steps, reset before them, minus the resident
+set just before them, once model, optimizer slots, EMA and the traced step
+exist; see `suite_cells.memory`) and step time, without XLA (graph mode: XLA
+sees the forward and the recomputation together and may merge them back).
 
 The activation memory per image is the slope of a least-squares line
 through the batches (the intercept is what does not grow with the batch:
@@ -41,6 +42,10 @@ MODELS = {
                             shape=(256, 256, 3)),
 }
 
+# glibc raises its mmap threshold as big buffers are freed, after which
+# freed activations stay in the resident set; fixed, they leave it.
+_MALLOC_ENV = {"MALLOC_MMAP_THRESHOLD_": "131072"}
+
 # CI's smoke run: the mechanics on a tiny Glow, a few seconds a cell.
 _SMOKE_MODELS = {"glow_tiny": dict(family="glow", preset="tiny",
                                    shape=(8, 8, 1))}
@@ -66,14 +71,14 @@ def _fit(cells, budget_gib):
   memory = np.array([c["activation_gib"] for c in cells])
   per_image, fixed = np.polyfit(batches, memory, 1)
   step_s = np.array([c["step_s_median"] for c in cells])
-  built = max(c["built_gib"] for c in cells)
+  resident = min(c["before_steps_gib"] for c in cells)
   return {
       "activation_gib_per_image": float(per_image),
       "activation_gib_fixed": float(fixed),
       "step_s_per_image": float(np.mean(step_s / batches)),
-      "largest_batch_in_budget": int((budget_gib - built - fixed)
+      "largest_batch_in_budget": int((budget_gib - resident - fixed)
                                      // per_image),
-      "built_gib": built,
+      "resident_before_steps_gib": resident,
   }
 
 
@@ -84,7 +89,8 @@ def _markdown(results):
       f"`bazel run //bench:recompute_memory`, batches "
       f"{', '.join(map(str, results['batches']))}, matmul "
       f"{results['matmul_gflops']:.0f} GFLOP/s. Memory per image: the slope "
-      f"of peak RSS minus built RSS over the batches; largest batch "
+      f"of the steps' peak RSS minus the RSS before them over the batches; "
+      f"largest batch "
       f"extrapolated to {results['budget_gib']:g} GiB.",
       "",
       "| model | recompute | GiB / image | fixed GiB | s / image | largest "
@@ -125,9 +131,10 @@ def main(argv):
     for label, recompute in (("plain", False), ("recompute", True)):
       cells = []
       for batch in batches:
-        figures = cell_process.run("memory", dict(
-            cell, batch_size=batch, recompute_gradients=recompute),
-                                   1 if FLAGS.smoke else FLAGS.steps)
+        figures = cell_process.run(
+            "memory", dict(cell, batch_size=batch,
+                           recompute_gradients=recompute),
+            1 if FLAGS.smoke else FLAGS.steps, env=_MALLOC_ENV)
         if "error" in figures:
           raise RuntimeError(f"{name} batch {batch} recompute={recompute}: "
                              f"{figures['stderr_tail']}")

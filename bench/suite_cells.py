@@ -109,11 +109,14 @@ def train_cell(family, preset, jit_compile, batch_size=None, shape=None,
                recompute_gradients=False):
   """This project's `TrainStep` for `family`'s `preset`, initialised on data.
 
+  `jit_compile=None` compiles the step as the preset does.
+
   The images are the embedded digits when the preset trains on them at
   their shape, else random pixels (`random_images` forces those).
   """
   config = _config(family, preset, overrides)
-  config.train.jit_compile = jit_compile
+  if jit_compile is not None:
+    config.train.jit_compile = jit_compile
   batch_size = batch_size or config.train.batch_size
   event_shape = _event_shape(config, shape)
   digits = (not random_images and config.data.dataset == "embedded"
@@ -141,7 +144,8 @@ def train(family, preset, jit_compile, steps, batch_size=None, shape=None,
   seed = tf.constant([0, 0], tf.int64)
   first, times = _time_steps(
       lambda: float(step(images, seed)["loss_bpd"]), steps)
-  results = {"family": family, "preset": preset, "jit_compile": jit_compile,
+  results = {"family": family, "preset": preset,
+             "jit_compile": step.jit_compile,
              "event_shape": list(event_shape),
              "parameters": model.parameter_counts()["total"]}
   results.update(_step_figures(first, times, batch_size))
@@ -164,34 +168,54 @@ def memory(family, preset, batch_size, recompute_gradients, steps,
            shape=None, overrides=None, jit_compile=False):
   """Activation memory and step time of a train step; figures as a dict.
 
-  `activation_gib` is the peak resident set minus the resident set once
-  the model, its data-dependent initialisation, the optimizer (slots
-  included) and the EMA exist: what the step adds, including the traced
-  graph, which does not grow with the batch (see `bench/recompute_memory`).
+  `activation_gib` is the peak resident set during the timed steps minus
+  the resident set just before them (model, initialisation, optimizer
+  slots, EMA and the traced step all exist by then): what one step holds
+  at once. The peak is reset first (Linux's `clear_refs`), so trace-time
+  peaks do not count. Run it with `MALLOC_MMAP_THRESHOLD_` fixed (as
+  `recompute_memory` does), so freed buffers leave the resident set.
   """
   cell = train_cell(family, preset, jit_compile, batch_size, shape,
                     overrides, random_images=True,
                     recompute_gradients=recompute_gradients)
   cell.optimizer.build(cell.model.trainable_variables)
-  built_gib = _resident_gib()
   seed = tf.constant([0, 0], tf.int64)
-  first, times = _time_steps(
-      lambda: float(cell.step(cell.images, seed)["loss_bpd"]), steps)
+  step = lambda: float(cell.step(cell.images, seed)["loss_bpd"])
+  start = time.perf_counter()
+  step()
+  first = time.perf_counter() - start
+  step()  # Warm-up.
+  before_gib = _resident_gib()
+  with open("/proc/self/clear_refs", "w") as f:
+    f.write("5")  # Resets the peak resident set (VmHWM).
+  times = []
+  for _ in range(steps):
+    start = time.perf_counter()
+    step()
+    times.append(time.perf_counter() - start)
   results = {"family": family, "preset": preset,
              "recompute_gradients": recompute_gradients,
-             "jit_compile": jit_compile,
+             "jit_compile": cell.step.jit_compile,
              "event_shape": list(cell.event_shape),
              "parameters": cell.model.parameter_counts()["total"],
-             "built_gib": built_gib}
+             "before_steps_gib": before_gib}
   results.update(_step_figures(first, times, batch_size))
-  results["activation_gib"] = results["peak_rss_gib"] - built_gib
+  results["steps_peak_gib"] = _status_gib("VmHWM")
+  results["activation_gib"] = results["steps_peak_gib"] - before_gib
   return results
 
 
 def _resident_gib():
-  with open("/proc/self/statm") as f:
-    resident_pages = int(f.read().split()[1])
-  return resident_pages * resource.getpagesize() / 2 ** 30
+  return _status_gib("VmRSS")
+
+
+def _status_gib(field):
+  """A memory field of /proc/self/status (reported in KiB), in GiB."""
+  with open("/proc/self/status") as f:
+    for line in f:
+      if line.startswith(field + ":"):
+        return int(line.split()[1]) / 2 ** 20
+  raise KeyError(field)
 
 
 def _inference(model, event_shape, digits):

@@ -1,5 +1,7 @@
 """Tests for Sequential and composition with plain TFP."""
 
+from unittest import mock
+
 import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
@@ -147,20 +149,36 @@ class RecomputeGradientsTest(tf.test.TestCase):
     self.assertLen(recomputed, len(flow.trainable_variables) + 2)
     for expected, actual in zip(plain, recomputed):
       self.assertAllClose(expected, actual, atol=1e-5, rtol=1e-5)
-    # The recomputation is in the graph: the three layers with weights
-    # (the step, the inner step, the split's prior is not wrapped: its
-    # FactorOut is not, only its inner flow's layers) run a second time.
+    # The recomputation is in the graph.
     self.assertGreater(recomputed_ops, plain_ops * 1.3)
     # Outside the context, nothing is recomputed.
     _, again_ops = self._gradients(flow, x, recompute=False)
     self.assertEqual(again_ops, plain_ops)
+
+  def test_each_layer_with_weights_is_recomputed_not_the_containers(self):
+    flow = self._flow()
+    x = util.fresh(np.random.default_rng(5).normal(size=(2,) + SHAPE))
+    wrapped = []
+    real = tf.recompute_grad
+
+    def spy(fn):
+      wrapped.append(fn)
+      return real(fn)
+
+    with (mock.patch.object(tf, "recompute_grad", spy),
+          bijectors.recompute_gradients()):
+      flow.forward_and_log_det(x, training=True)
+    # The Glow step's ActNorm, 1x1 conv and coupling, then the inner step's
+    # ActNorm and coupling; never a step, the FactorOut or the flow whole,
+    # whose recomputation would hold all their intermediates at once.
+    self.assertLen(wrapped, 5)
 
   def test_dropout_is_refused_in_training_only(self):
     flow = self._flow(dropout=0.5)
     x = util.fresh(np.random.default_rng(4).normal(size=(2,) + SHAPE))
     with bijectors.recompute_gradients():
       with self.assertRaisesRegex(
-          errors.ConfigError, r"inner_step has dropout \(.*\), which would "
+          errors.ConfigError, r"coupling has dropout \(.*\), which would "
           r"draw a different mask when recomputed"):
         flow.forward_and_log_det(x, training=True)
       # Evaluation draws no mask: nothing to refuse.

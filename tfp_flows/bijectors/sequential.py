@@ -17,15 +17,17 @@ _recompute = False
 def recompute_gradients(enabled=True):
   """Within it, traced flows keep less for the backward pass (forward only).
 
-  Each layer of a `Sequential` that has weights (a step of flow, a coupling)
-  runs under `tf.recompute_grad`: the gradient tape keeps only the layer's
-  input and recomputes the layer's intermediate tensors from it when the
-  backward pass reaches the layer. A `FactorOut` is not wrapped whole; its
-  inner flow is a `Sequential` whose layers are. The activation memory of a
-  flow of K layers drops from every layer's intermediates to K inputs plus
-  one layer's intermediates, for one more forward pass of each layer.
-  Gradients are the same up to rounding. XLA may merge the recomputation
-  back into the forward pass (it can see both).
+  Each layer of a `Sequential` that has weights (an ActNorm, a 1x1 conv, a
+  coupling, a masked-conv flow) runs under `tf.recompute_grad`: the gradient
+  keeps only the layer's input and recomputes the layer's intermediate
+  tensors (its network's activations) from it when the backward pass
+  reaches the layer. Containers are not wrapped whole: a nested
+  `Sequential` (a step of flow, a level) and a `FactorOut`'s inner flow
+  wrap their own layers. The activation memory of a flow of K layers drops
+  from every layer's intermediates to K inputs plus one layer's
+  intermediates, for one more forward pass of each layer. Gradients are the
+  same up to rounding. XLA may merge the recomputation back into the
+  forward pass (it can see both).
 
   A dropout layer would draw a new mask when recomputed, so the gradient
   would not belong to the forward pass: a layer with active dropout is a
@@ -101,8 +103,10 @@ class Sequential(flow_bijector.FlowBijector):
 
 
 def _recomputable(layer):
+  # Containers are not: recomputing a whole level (or the whole flow) at
+  # once would hold all of its intermediates again in the backward pass.
   return (bool(layer.trainable_variables)
-          and not isinstance(layer, factor_out.FactorOut))
+          and not isinstance(layer, (Sequential, factor_out.FactorOut)))
 
 
 def _recomputed_forward(layer, x, training, context):
