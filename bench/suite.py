@@ -17,8 +17,11 @@ Each cell runs in its own process (peak memory is its own; see
   dequantization and centring, compiled the same way. Shapes: (a) 32x32x3,
   3 levels x 8 steps, width 128, batch 32; (b) 28x28x1, 2 levels x 8 steps,
   width 128, batch 64.
+- `attention/flowpp/<mode>`: Flow++'s `cifar10_narrow` preset (the
+  paper's CIFAR-10 layout with attention, width 32, batch 16), where
+  attention's positions^2 tensors dominate time and memory.
 - `compile/<family>`: trace + compile of the `cifar10` preset's first step
-  (batch 4, in the preset's mode).
+  (batch 4, in the preset's own mode).
 - The float32 4096x4096 matmul rate on all threads, before and after the
   cells.
 
@@ -90,9 +93,13 @@ def cells(smoke=False):
   for name, shape in _TFP_SHAPES.items():
     for mode, jit in _MODES.items():
       result.update(_vs_tfp_pair(f"vs_tfp/{name}/{mode}", shape, jit))
+  for mode, jit in _MODES.items():
+    result[f"attention/flowpp/{mode}"] = ("train", dict(
+        family="flowpp", preset="cifar10_narrow", jit_compile=jit,
+        shape=_CIFAR10_SHAPE, random_images=True))
   for family in _FAMILIES:
     result[f"compile/{family}"] = ("train", dict(
-        family=family, preset="cifar10", jit_compile=True,
+        family=family, preset="cifar10", jit_compile=None,
         batch_size=_COMPILE_BATCH, shape=_CIFAR10_SHAPE, random_images=True))
   return result
 

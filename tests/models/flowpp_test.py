@@ -69,6 +69,22 @@ class PaperModelTest(tf.test.TestCase):
     self.assertEqual(imagenet64.data.dataset, "imagenet_resized/64x64")
 
 
+  def test_cifar10_narrow_preset_is_the_issues_benchmark_model(self):
+    config = models.get_config("flowpp", "cifar10_narrow")
+    model, dequantizer = config.model, config.model.dequantizer
+    self.assertEqual(
+        (tuple(model.couplings_per_stage), model.hidden_channels,
+         model.num_blocks, model.num_components, model.attention, model.heads,
+         model.dropout, config.train.batch_size),
+        ((4, 2, 3), 32, 2, 8, True, 4, 0.2, 16))
+    self.assertEqual(
+        (dequantizer.num_couplings, dequantizer.hidden_channels,
+         dequantizer.num_blocks, dequantizer.num_components,
+         dequantizer.context_channels, dequantizer.context_blocks),
+        (4, 32, 2, 32, 32, 3))
+    self.assertEqual(config.data.dataset, "cifar10")
+
+
 class AblationTest(tf.test.TestCase, parameterized.TestCase):
 
   def _model(self, **overrides):
