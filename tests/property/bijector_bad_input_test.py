@@ -8,7 +8,6 @@ sigmoid's inverse outside (0, 1)) are a `DataError` eagerly and a failed
 assertion in a graph: never a silent NaN.
 """
 
-import unittest
 
 import hypothesis
 from hypothesis import strategies as st
@@ -108,11 +107,6 @@ class BijectorBadInputTest(tf.test.TestCase):
         st.sampled_from(bad_values), label="bad value")
     self._check_rejected(data, name, shape, method, x, r"in [\[(]")
 
-  @unittest.skip(
-      "LogitMixtureLogisticCDF (tfp_flows/bijectors/mixture_logistic_cdf.py, "
-      "not ours to change) returns NaN for NaN input with validate_args=True "
-      "and raises TFP's bare ValueError for a float64 or int32 tensor; "
-      "reported with this test's reproduction.")
   @strategies.SETTINGS
   @hypothesis.given(st.sampled_from(("forward", "inverse")),
                     st.sampled_from(WRONG_DTYPES + (None,)))

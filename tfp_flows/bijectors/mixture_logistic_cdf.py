@@ -50,6 +50,9 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 from tensorflow_probability.python.internal import parameter_properties
 
+from tfp_flows import errors
+from tfp_flows.bijectors import flow_bijector
+
 tfb = tfp.bijectors
 
 # Flow++'s official code clamps the components' log-scales from below.
@@ -172,13 +175,47 @@ class LogitMixtureLogisticCDF(tfb.Bijector):
   def mixture_parameters(self):
     return self._logits, self._locs, self._log_scales
 
+  # TFP converts the input first, so a tensor of another dtype would fail
+  # there with a bare ValueError: check it before, as FlowBijector does.
+
+  def forward(self, x, name="forward", **kwargs):
+    return super().forward(self._typed(x), name=name, **kwargs)
+
+  def inverse(self, y, name="inverse", **kwargs):
+    return super().inverse(self._typed(y), name=name, **kwargs)
+
+  def forward_log_det_jacobian(self, x, event_ndims=None,
+                               name="forward_log_det_jacobian", **kwargs):
+    return super().forward_log_det_jacobian(
+        self._typed(x), event_ndims=event_ndims, name=name, **kwargs)
+
+  def inverse_log_det_jacobian(self, y, event_ndims=None,
+                               name="inverse_log_det_jacobian", **kwargs):
+    return super().inverse_log_det_jacobian(
+        self._typed(y), event_ndims=event_ndims, name=name, **kwargs)
+
+  def _typed(self, t):
+    if tf.is_tensor(t) and t.dtype != self.dtype:
+      raise errors.InputTypeError(
+          f"{self.name} takes {self.dtype.name} tensors; got dtype "
+          f"{t.dtype.name}.")
+    return t
+
+  def _finite(self, t):
+    """`t`, checked to be finite when `validate_args` (the domain is R)."""
+    if not self.validate_args:
+      return t
+    return flow_bijector.check_values(t, tf.math.is_finite, self.name,
+                                      "finite")
+
   def _forward(self, x):
-    return logit_cdf(x, *self.mixture_parameters)
+    return logit_cdf(self._finite(x), *self.mixture_parameters)
 
   def _inverse(self, y):
+    y = self._finite(y)
     y = tf.broadcast_to(y, tf.broadcast_dynamic_shape(
         tf.shape(y), tf.shape(self._locs)[:-1]))
     return inverse_logit_cdf(y, *self.mixture_parameters)
 
   def _forward_log_det_jacobian(self, x):
-    return logit_cdf_and_log_det(x, *self.mixture_parameters)[1]
+    return logit_cdf_and_log_det(self._finite(x), *self.mixture_parameters)[1]
