@@ -60,6 +60,16 @@ class GatedConv(tf_keras.layers.Layer):
     return x + _glu(self.gate(h))
 
 
+def _attend(q, k, v):
+  """`softmax(q k^T / sqrt(depth)) v` over the last two axes."""
+  depth = tf.cast(tf.shape(q)[-1], q.dtype)
+  # Scaling the queries, not their products with the keys, touches
+  # positions x depth numbers rather than positions^2.
+  weights = tf.nn.softmax(
+      tf.matmul(q * tf.math.rsqrt(depth), k, transpose_b=True), axis=-1)
+  return tf.matmul(weights, v)
+
+
 class GatedAttention(tf_keras.layers.Layer):
   """Gated residual multi-head self-attention over all H x W positions."""
 
@@ -83,10 +93,10 @@ class GatedAttention(tf_keras.layers.Layer):
     shape = tf.shape(x)
     q, k, v = tf.split(self.qkv(x + position_embedding), 3, axis=-1)
     q, k, v = (self._split_heads(t, shape) for t in (q, k, v))
-    depth = tf.cast(tf.shape(q)[-1], x.dtype)
-    weights = tf.nn.softmax(
-        tf.matmul(q, k, transpose_b=True) * tf.math.rsqrt(depth), axis=-1)
-    attended = tf.transpose(tf.matmul(weights, v), [0, 2, 1, 3])
+    # The weights are heads x positions^2 numbers per image, far more than
+    # q, k and v: the backward pass recomputes them rather than keep them.
+    attended = tf.recompute_grad(_attend)(q, k, v)
+    attended = tf.transpose(attended, [0, 2, 1, 3])
     attended = tf.reshape(attended, shape)
     attended = self.dropout(attended, training=training)
     return x + _glu(self.gate(attended))
