@@ -46,6 +46,9 @@ def cifar10():
   config.train.warmup_steps = 5000
   config.train.checkpoint_every = 5000
   config.train.log_every = 500
+  # Without XLA: measured on a 2-core CPU (batch 4), a step took
+  # 2.29 s against 2.82 s, compiled in 199 s against 297 s with XLA.
+  config.train.jit_compile = False
   return config
 
 

