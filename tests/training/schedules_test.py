@@ -1,9 +1,12 @@
 """Tests for the learning-rate schedules chosen by config data."""
 
+import math
+
 import tensorflow as tf
 
 from tfp_flows import errors
 from tfp_flows import models
+from tfp_flows.configs import common
 from tfp_flows.training import schedules
 
 
@@ -22,9 +25,21 @@ class SchedulesTest(tf.test.TestCase):
     self.assertAllClose(schedule(100_049), 1e-3 * 0.999997 ** 100_000,
                         rtol=1e-4)
 
+  def test_warmup_then_cosine_to_zero_at_the_last_step(self):
+    schedule = schedules.WarmupCosineDecay(1e-3, 10, 110)
+    self.assertAllClose(schedule(0), 1e-4)
+    self.assertAllClose(schedule(9), 1e-3)
+    # n steps after warm-up: (1 + cos(pi n / 100)) / 2 of the peak.
+    self.assertAllClose(schedule(59), 0.5e-3)
+    self.assertAllClose(schedule(34), 1e-3 * (1 + math.cos(math.pi / 4)) / 2)
+    self.assertAllClose(schedule(109), 0.0)
+    self.assertAllClose(schedule(500), 0.0)
+    values = [float(schedule(s)) for s in range(9, 110)]
+    self.assertTrue(all(a >= b for a, b in zip(values, values[1:])))
+
   def test_the_config_chooses_the_schedule(self):
-    config = models.get_config("glow", "default").train
-    self.assertEqual(config.lr_decay_per_step, 1.0)
+    config = models.get_config("glow", "cifar10").train
+    self.assertEqual(config.lr_decay, "exponential")
     config.lr_decay_per_step = 0.5
     schedule = schedules.from_config(config)
     step = config.warmup_steps + 1
@@ -33,6 +48,29 @@ class SchedulesTest(tf.test.TestCase):
       config.lr_decay_per_step = bad
       with self.assertRaisesRegex(errors.ConfigError, "lr_decay_per_step"):
         schedules.from_config(config)
+    config.lr_decay = "cosine"
+    schedule = schedules.from_config(config)
+    self.assertIsInstance(schedule, schedules.WarmupCosineDecay)
+    self.assertAllClose(schedule(config.steps - 1), 0.0)
+
+  def test_a_config_saved_before_lr_decay_existed_decays_exponentially(self):
+    config = models.get_config("macow", "cifar10").train
+    del config["lr_decay"]
+    schedule = schedules.from_config(config)
+    self.assertIsInstance(schedule, schedules.WarmupExponentialDecay)
+    self.assertEqual(schedule.decay_per_step, 0.999997)
+
+  def test_bad_decays_are_refused_before_any_work(self):
+    config = models.get_config("glow", "default")
+    config.train.lr_decay = "linear"
+    with self.assertRaisesRegex(errors.ConfigError,
+                                "train.lr_decay='linear'.*'cosine'"):
+      common.validate(config)
+    config.train.lr_decay = "cosine"
+    config.train.steps = config.train.warmup_steps
+    with self.assertRaisesRegex(
+        errors.ConfigError, "train.steps=.* must be above .*warmup_steps"):
+      common.validate(config)
 
 
 if __name__ == "__main__":

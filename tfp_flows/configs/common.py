@@ -27,7 +27,10 @@ def base_config(model_name):
   config.train.batch_size = 64
   config.train.learning_rate = 1e-3
   config.train.warmup_steps = 200
-  config.train.lr_decay_per_step = 1.0  # < 1: exponential decay after warm-up.
+  # After warm-up: "exponential" (by lr_decay_per_step; 1 keeps the rate
+  # constant) or "cosine" (to 0 at the last step). See training/schedules.py.
+  config.train.lr_decay = "exponential"
+  config.train.lr_decay_per_step = 1.0
   config.train.grad_clip_norm = 100.0
   config.train.ema_decay = 0.999
   config.train.init_batch_size = 256
@@ -92,6 +95,8 @@ _VALID_VALUES = {
     "train.init_batch_size": (lambda v: v >= 1, "at least 1"),
     "train.learning_rate": (lambda v: 0.0 < v < math.inf, "positive"),
     "train.warmup_steps": (lambda v: v >= 0, "at least 0"),
+    "train.lr_decay": (lambda v: v in ("exponential", "cosine"),
+                       "'exponential' or 'cosine'"),
     "train.lr_decay_per_step": (lambda v: 0.0 < v <= 1.0, "in (0, 1]"),
     "train.grad_clip_norm": (lambda v: v > 0.0, "positive"),
     "train.ema_decay": (lambda v: 0.0 <= v < 1.0, "in [0, 1)"),
@@ -127,6 +132,13 @@ def validate(config, flag_prefix="config."):
     if not is_valid(value):
       raise errors.ConfigError(
           f"{flag_prefix}{field}={value!r}: must be {requirement}.")
+  train = config.get("train", {})
+  if (train.get("lr_decay") == "cosine"
+      and train.get("steps", 0) <= train.get("warmup_steps", 0)):
+    raise errors.ConfigError(
+        f"{flag_prefix}train.lr_decay='cosine' decays to 0 at the last step: "
+        f"{flag_prefix}train.steps={train.steps} must be above "
+        f"{flag_prefix}train.warmup_steps={train.warmup_steps}.")
   return config
 
 

@@ -1,10 +1,17 @@
 """Learning-rate schedules, chosen by config data (`config.train`).
 
-    lr(step) = learning_rate * min(1, (step + 1) / warmup_steps)
-                             * lr_decay_per_step ** max(0, step + 1 - warmup_steps)
+Every schedule ramps up linearly over `warmup_steps`, then decays as
+`config.train.lr_decay` says:
 
-`lr_decay_per_step = 1` is warm-up then constant (Glow, Flow++); below 1 it
-is warm-up then per-step exponential decay (MaCow: 0.999997).
+    lr(step) = learning_rate * min(1, (step + 1) / warmup_steps) * decay(n),
+    n = max(0, step + 1 - warmup_steps)
+
+- "exponential": `decay(n) = lr_decay_per_step ** n`. A rate of 1 is warm-up
+  then constant (Glow, Flow++); below 1 it decays per step (MaCow: 0.999997).
+- "cosine": `decay(n) = (1 + cos(pi * min(1, n / N))) / 2` with
+  `N = steps - warmup_steps`: the rate reaches 0 at the run's last step. A
+  short run spends its last steps at a small rate instead of stopping at the
+  peak one (the CPU defaults).
 """
 
 import math
@@ -14,33 +21,69 @@ import tf_keras
 
 from tfp_flows import errors
 
+DECAYS = ("exponential", "cosine")
 
-class WarmupExponentialDecay(tf_keras.optimizers.schedules.LearningRateSchedule):
+
+class _Warmup(tf_keras.optimizers.schedules.LearningRateSchedule):
+  """Linear warm-up to `learning_rate`, then `_decay(steps after it)`."""
+
+  def __init__(self, learning_rate, warmup_steps):
+    self.learning_rate = float(learning_rate)
+    self.warmup_steps = max(int(warmup_steps), 1)
+
+  def __call__(self, step):
+    steps_done = tf.cast(step + 1, tf.float32)
+    ramp = tf.minimum(1.0, steps_done / float(self.warmup_steps))
+    decayed = tf.maximum(0.0, steps_done - float(self.warmup_steps))
+    return self.learning_rate * ramp * self._decay(decayed)
+
+  def _decay(self, steps_after_warmup):
+    raise NotImplementedError
+
+  def get_config(self):
+    return {"learning_rate": self.learning_rate,
+            "warmup_steps": self.warmup_steps}
+
+
+class WarmupExponentialDecay(_Warmup):
   """Linear warm-up, then multiplied by `decay_per_step` at every step."""
 
   def __init__(self, learning_rate, warmup_steps, decay_per_step=1.0):
     if not 0.0 < float(decay_per_step) <= 1.0:
       raise errors.ConfigError(
           f"train.lr_decay_per_step must be in (0, 1]; got {decay_per_step}.")
-    self.learning_rate = float(learning_rate)
-    self.warmup_steps = max(int(warmup_steps), 1)
+    super().__init__(learning_rate, warmup_steps)
     self.decay_per_step = float(decay_per_step)
 
-  def __call__(self, step):
-    steps_done = tf.cast(step + 1, tf.float32)
-    ramp = tf.minimum(1.0, steps_done / float(self.warmup_steps))
+  def _decay(self, steps_after_warmup):
     if self.decay_per_step == 1.0:
-      return self.learning_rate * ramp
-    decayed = tf.maximum(0.0, steps_done - float(self.warmup_steps))
+      return 1.0
     # exp(n log d) with log d from float64: float32's d = 0.999997 is off by
     # 1e-8, which pow() would compound to 0.3% after 100k steps.
-    return self.learning_rate * ramp * tf.exp(
-        decayed * math.log(self.decay_per_step))
+    return tf.exp(steps_after_warmup * math.log(self.decay_per_step))
 
   def get_config(self):
-    return {"learning_rate": self.learning_rate,
-            "warmup_steps": self.warmup_steps,
-            "decay_per_step": self.decay_per_step}
+    return dict(super().get_config(), decay_per_step=self.decay_per_step)
+
+
+class WarmupCosineDecay(_Warmup):
+  """Linear warm-up, then half a cosine down to 0 at `total_steps`."""
+
+  def __init__(self, learning_rate, warmup_steps, total_steps):
+    super().__init__(learning_rate, warmup_steps)
+    if int(total_steps) <= self.warmup_steps:
+      raise errors.ConfigError(
+          f"A cosine decay needs train.steps ({total_steps}) above "
+          f"train.warmup_steps ({warmup_steps}).")
+    self.total_steps = int(total_steps)
+
+  def _decay(self, steps_after_warmup):
+    progress = tf.minimum(
+        1.0, steps_after_warmup / float(self.total_steps - self.warmup_steps))
+    return 0.5 * (1.0 + tf.cos(math.pi * progress))
+
+  def get_config(self):
+    return dict(super().get_config(), total_steps=self.total_steps)
 
 
 class Scaled(tf_keras.optimizers.schedules.LearningRateSchedule):
@@ -65,6 +108,14 @@ class Scaled(tf_keras.optimizers.schedules.LearningRateSchedule):
 
 def from_config(train_config):
   """The schedule that `config.train` describes."""
-  return WarmupExponentialDecay(train_config.learning_rate,
-                                train_config.warmup_steps,
-                                train_config.lr_decay_per_step)
+  # Configs saved by runs from before `lr_decay` existed decay exponentially.
+  decay = train_config.get("lr_decay", "exponential")
+  if decay == "exponential":
+    return WarmupExponentialDecay(train_config.learning_rate,
+                                  train_config.warmup_steps,
+                                  train_config.lr_decay_per_step)
+  if decay == "cosine":
+    return WarmupCosineDecay(train_config.learning_rate,
+                             train_config.warmup_steps, train_config.steps)
+  raise errors.ConfigError(
+      f"train.lr_decay={decay!r}: must be one of {DECAYS}.")
