@@ -132,13 +132,6 @@ def validate(config, flag_prefix="config."):
     if not is_valid(value):
       raise errors.ConfigError(
           f"{flag_prefix}{field}={value!r}: must be {requirement}.")
-  train = config.get("train", {})
-  if (train.get("lr_decay") == "cosine"
-      and train.get("steps", 0) <= train.get("warmup_steps", 0)):
-    raise errors.ConfigError(
-        f"{flag_prefix}train.lr_decay='cosine' decays to 0 at the last step: "
-        f"{flag_prefix}train.steps={train.steps} must be above "
-        f"{flag_prefix}train.warmup_steps={train.warmup_steps}.")
   return config
 
 

@@ -9,7 +9,8 @@ Every schedule ramps up linearly over `warmup_steps`, then decays as
 - "exponential": `decay(n) = lr_decay_per_step ** n`. A rate of 1 is warm-up
   then constant (Glow, Flow++); below 1 it decays per step (MaCow: 0.999997).
 - "cosine": `decay(n) = (1 + cos(pi * min(1, n / N))) / 2` with
-  `N = steps - warmup_steps`: the rate reaches 0 at the run's last step. A
+  `N = max(1, steps - warmup_steps)`: the rate reaches 0 at the run's last
+  step (a run within its warm-up never decays). A
   short run spends its last steps at a small rate instead of stopping at the
   peak one (the CPU defaults).
 """
@@ -71,15 +72,12 @@ class WarmupCosineDecay(_Warmup):
 
   def __init__(self, learning_rate, warmup_steps, total_steps):
     super().__init__(learning_rate, warmup_steps)
-    if int(total_steps) <= self.warmup_steps:
-      raise errors.ConfigError(
-          f"A cosine decay needs train.steps ({total_steps}) above "
-          f"train.warmup_steps ({warmup_steps}).")
     self.total_steps = int(total_steps)
 
   def _decay(self, steps_after_warmup):
-    progress = tf.minimum(
-        1.0, steps_after_warmup / float(self.total_steps - self.warmup_steps))
+    # A run no longer than its warm-up (a short test run) never decays.
+    decay_steps = max(self.total_steps - self.warmup_steps, 1)
+    progress = tf.minimum(1.0, steps_after_warmup / float(decay_steps))
     return 0.5 * (1.0 + tf.cos(math.pi * progress))
 
   def get_config(self):
