@@ -194,7 +194,8 @@ class RunTest(tf.test.TestCase):
                       flag_values=self.flag_values)
     cli.parse_flags(["train", "--model=macow", "--help"], self.flag_values)
     shown = self.flag_values["config"].help
-    for field in ("--config.train.steps=2500",
+    steps = models.get_config("macow", "default").train.steps
+    for field in (f"--config.train.steps={steps}",
                   "--config.train.on_divergence='restore'",
                   "--config.model.dequantizer.encoder_channels="):
       self.assertIn(field, shown)
