@@ -46,6 +46,10 @@ setuptools.setup(
             "embedded/*.json",
             "embedded/*.md",
         ],
+        "tfp_flows": [
+            "pretrained/MANIFEST.json",
+            "pretrained/*/*",
+        ],
     },
     include_package_data=False,
     install_requires=_requirements(),

@@ -23,4 +23,13 @@ def load(workdir):
   return export.load(workdir)
 
 
-__all__ = ["bijectors", "data", "dequantization", "load", "models", "nets"]
+def load_pretrained(name):
+  """A model that ships with the package (`glow`, `realnvp`, `flowpp`,
+  `macow`: each family's CPU default trained on the embedded digits), with
+  its EMA weights; its files' checksums are verified first."""
+  from tfp_flows.training import pretrained  # pylint: disable=g-import-not-at-top
+  return pretrained.load_pretrained(name)
+
+
+__all__ = ["bijectors", "data", "dequantization", "load", "load_pretrained",
+           "models", "nets"]

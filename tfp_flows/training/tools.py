@@ -1,4 +1,5 @@
-"""What `bin/evaluate`, `bin/sample` and `bin/export` do, given a workdir."""
+"""What `bin/evaluate`, `bin/sample` and `bin/export` do, given a workdir
+(or, for `bin/sample`, a pretrained model's name)."""
 
 import json
 import os
@@ -7,6 +8,7 @@ from tfp_flows import errors
 from tfp_flows.training import evaluation
 from tfp_flows.training import export as export_lib
 from tfp_flows.training import images as images_lib
+from tfp_flows.training import pretrained
 from tfp_flows.training import train
 from tfp_flows.training import workdir as workdir_lib
 
@@ -33,23 +35,43 @@ def evaluate_workdir(workdir, num_dequant_samples=1, max_test_images=0,
 def sample_workdir(workdir, num_samples, temperatures, seed, output=None):
   """Writes a PNG grid of samples per temperature from the run in `workdir`.
 
-  Returns `[(samples, path)]` in the order of `temperatures`. With several
-  temperatures, `output` (if given) gets `_t<T>` before its extension.
+  Returns `[(samples, path)]` in the order of `temperatures`. Without
+  `output`, grid `T` goes to `<workdir>/samples_t<T>.png`; with several
+  temperatures, `output` gets `_t<T>` before its extension.
   """
+  temperatures = _check_sampling(num_samples, temperatures)
+  return _write_grids(
+      export_lib.load(workdir), num_samples, temperatures, seed,
+      lambda t: output or os.path.join(workdir, f"samples_t{t:g}.png"),
+      several_to_one_file=bool(output))
+
+
+def sample_pretrained(name, num_samples, temperatures, seed, output):
+  """`sample_workdir` for the pretrained model `name`, into `output`."""
+  temperatures = _check_sampling(num_samples, temperatures)
+  return _write_grids(pretrained.load_pretrained(name), num_samples,
+                      temperatures, seed, lambda t: output,
+                      several_to_one_file=True)
+
+
+def _check_sampling(num_samples, temperatures):
   temperatures = [float(t) for t in temperatures]
   _check_at_least(1, num_samples=num_samples)
   for temperature in temperatures:
     _check_at_least(0, temperature=temperature)
-  model = export_lib.load(workdir)
+  return temperatures
+
+
+def _write_grids(model, num_samples, temperatures, seed, path_for,
+                 several_to_one_file):
   written = []
   for temperature in temperatures:
     samples = model.sample(num_samples, temperature=temperature,
                            seed=(seed, 0)).numpy()
-    if output and len(temperatures) > 1:
-      stem, extension = os.path.splitext(output)
+    path = path_for(temperature)
+    if several_to_one_file and len(temperatures) > 1:
+      stem, extension = os.path.splitext(path)
       path = f"{stem}_t{temperature:g}{extension or '.png'}"
-    else:
-      path = output or os.path.join(workdir, f"samples_t{temperature:g}.png")
     images_lib.write_png(path, images_lib.grid(
         images_lib.to_eight_bits(samples, model.n_bits)))
     written.append((samples, path))
