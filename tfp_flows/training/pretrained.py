@@ -12,15 +12,16 @@ silently different model.
 `scripts/make_pretrained.py` writes a family's files from a finished run.
 """
 
-import hashlib
 import json
 import os
+import pathlib
 
 import ml_collections
 import tensorflow as tf
 
 from tfp_flows import errors
 from tfp_flows import models
+from tfp_flows.data import embedded
 from tfp_flows.training import workdir as workdir_lib
 
 ROOT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(
@@ -28,14 +29,6 @@ ROOT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(
 MANIFEST = "MANIFEST.json"
 CONFIG_FILE = "config.json"
 WEIGHTS_PREFIX = "ema"
-
-
-def file_sha256(path):
-  digest = hashlib.sha256()
-  with open(path, "rb") as f:
-    for block in iter(lambda: f.read(1 << 20), b""):
-      digest.update(block)
-  return digest.hexdigest()
 
 
 def read_manifest(root=ROOT):
@@ -64,7 +57,7 @@ def verify(name, root=ROOT):
     if not os.path.isfile(path):
       raise errors.CheckpointError(
           f"Pretrained {name!r}: {path} is missing; reinstall tfp_flows.")
-    actual = file_sha256(path)
+    actual = embedded.file_sha256(pathlib.Path(path))
     if actual != expected:
       raise errors.CheckpointError(
           f"Pretrained {name!r}: {path} has SHA-256 {actual}, but {MANIFEST} "
@@ -108,7 +101,7 @@ def write(name, model, config, event_shape, record, root=ROOT):
                          config.to_dict())
   tf.train.Checkpoint(model=model).write(
       os.path.join(directory, WEIGHTS_PREFIX))
-  sha256 = {filename: file_sha256(os.path.join(directory, filename))
+  sha256 = {filename: embedded.file_sha256(pathlib.Path(directory, filename))
             for filename in sorted(os.listdir(directory))}
   manifest_path = os.path.join(root, MANIFEST)
   manifest = read_manifest(root) if os.path.isfile(manifest_path) else {}
