@@ -40,18 +40,15 @@ def sample_workdir(workdir, num_samples, temperatures, seed, output=None):
   temperatures, `output` gets `_t<T>` before its extension.
   """
   temperatures = _check_sampling(num_samples, temperatures)
-  return _write_grids(
-      export_lib.load(workdir), num_samples, temperatures, seed,
-      lambda t: output or os.path.join(workdir, f"samples_t{t:g}.png"),
-      several_to_one_file=bool(output))
+  return _write_grids(export_lib.load(workdir), num_samples, temperatures,
+                      seed, output, default_dir=workdir)
 
 
 def sample_pretrained(name, num_samples, temperatures, seed, output):
   """`sample_workdir` for the pretrained model `name`, into `output`."""
   temperatures = _check_sampling(num_samples, temperatures)
   return _write_grids(pretrained.load_pretrained(name), num_samples,
-                      temperatures, seed, lambda t: output,
-                      several_to_one_file=True)
+                      temperatures, seed, output)
 
 
 def _check_sampling(num_samples, temperatures):
@@ -62,16 +59,21 @@ def _check_sampling(num_samples, temperatures):
   return temperatures
 
 
-def _write_grids(model, num_samples, temperatures, seed, path_for,
-                 several_to_one_file):
+def _write_grids(model, num_samples, temperatures, seed, output,
+                 default_dir=None):
+  """A grid per temperature: `output` (`_t<T>` added when there are several)
+  or else `<default_dir>/samples_t<T>.png`."""
   written = []
   for temperature in temperatures:
     samples = model.sample(num_samples, temperature=temperature,
                            seed=(seed, 0)).numpy()
-    path = path_for(temperature)
-    if several_to_one_file and len(temperatures) > 1:
-      stem, extension = os.path.splitext(path)
+    if not output:
+      path = os.path.join(default_dir, f"samples_t{temperature:g}.png")
+    elif len(temperatures) > 1:
+      stem, extension = os.path.splitext(output)
       path = f"{stem}_t{temperature:g}{extension or '.png'}"
+    else:
+      path = output
     images_lib.write_png(path, images_lib.grid(
         images_lib.to_eight_bits(samples, model.n_bits)))
     written.append((samples, path))
