@@ -77,6 +77,10 @@ def tiny(config):
   config.train.batch_size = 8
   config.train.init_batch_size = 16
   config.train.warmup_steps = 1
+  # A constant rate: tests run tiny presets for more steps than the preset
+  # names, and a cosine would have reached 0 at its second step.
+  config.train.lr_decay = "exponential"
+  config.train.lr_decay_per_step = 1.0
   config.train.log_every = 1
   config.train.checkpoint_every = 2
   config.train.jit_compile = False
