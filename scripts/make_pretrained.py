@@ -8,7 +8,7 @@ preset on the embedded digits, trained by `bin/train` or `bench:default_runs`),
 writes them under `tfp_flows/pretrained/<name>/` and records in MANIFEST.json
 their SHA-256, the run (`--made_by`, its steps, wall time and seed) and, from
 the shipped files reloaded, test bits/dim on the whole test split and on the
-200-image subset (`tests/pretrained_test.py` checks the latter). A deliberate
+200-image subset (`tests/training/pretrained_test.py` checks the latter). A deliberate
 step: say in the commit which run made the files.
 """
 
