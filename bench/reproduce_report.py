@@ -208,7 +208,11 @@ def plot(results, runs, path):
   axis.set_xlabel("training images seen")
   axis.set_ylabel("held-out bits/dim (200 test images, EMA)")
   axis.set_ylim(top=min(axis.get_ylim()[1], 2.5))
-  axis.legend(fontsize=8)
+  if axis.lines:
+    axis.legend(fontsize=8)
+  else:
+    axis.text(0.5, 0.5, "no finished run yet", ha="center",
+              transform=axis.transAxes)
   axis.grid(alpha=0.3)
   figure.tight_layout()
   figure.savefig(path, dpi=100)
