@@ -125,7 +125,10 @@ def _claim_row(claim, results):
 def markdown(results, runs, study, seeds_asked):
   """The generated section of `docs/results.md`."""
   k = study["num_dequant_samples"]
-  done = sum(len(seeds) for seeds in results.values())
+  finished = [seed for seeds in results.values() for seed in seeds]
+  done = len(finished)
+  train_hours = sum(seed["train_seconds"] for seed in finished) / 3600
+  eval_minutes = sum(seed["eval_seconds"] or 0 for seed in finished) / 60
   lines = [
       BEGIN_MARKER,
       "",
@@ -141,7 +144,8 @@ def markdown(results, runs, study, seeds_asked):
       f"Figures are mean +- sample standard deviation over seeds. Training "
       f"time is per run (mean over seeds), measured on the host whose "
       f"float32 4096^2 matmul rate is given (one measurement before each "
-      f"training process).",
+      f"training process). The finished runs took {train_hours:.2f} hours "
+      f"of training and {eval_minutes:.1f} minutes of evaluation in all.",
       "",
       f"| run | model | parameters | seeds | test bits/dim, IW K={k} | "
       f"ELBO | training min | matmul GFLOP/s | published CIFAR-10 |",

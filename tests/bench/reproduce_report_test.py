@@ -180,6 +180,8 @@ class ReportTest(absltest.TestCase):
                   text)
     self.assertIn("640 training images", text)
     self.assertIn("6 of 9 runs finished", text)
+    # Six runs of 90 s training and 5 s evaluation each.
+    self.assertIn("0.15 hours of training and 0.5 minutes of evaluation", text)
     # Glow has no run yet: its row and its claims say so.
     self.assertRegex(text, r"\| `glow` \|[^\n]*not run yet")
     self.assertRegex(text, r"\| MaCow beats Glow \|[^\n]*not run yet")
