@@ -13,19 +13,27 @@ more than its density and grows with the height H. In one run, for batch
   - the float32 4096^2 matmul rate of this machine, so times can be compared
     across hosts.
 
-It prints and writes bench/results/sampling_vs_height.json and a Markdown
-table docs/sampling_vs_height.md, with the ratios the MaCow issue asks for:
-sampling / log-density at H = 32, t(64) / t(32), MaCow / Glow sampling.
+It prints and writes bench/results/sampling_vs_height.json, a Markdown
+table docs/sampling_vs_height.md, with the ratios the MaCow issue asks for
+(sampling / log-density at H = 32, t(64) / t(32), MaCow / Glow sampling),
+and a plot of time against H, docs/sampling_vs_height.png.
 
     bazel run //bench:sampling_vs_height
+    bazel run //bench:sampling_vs_height -- --replot  # table and plot from
+                                                      # the JSON, no timing
 """
 
+import json
 import os
 
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 
 from absl import app  # pylint: disable=g-import-not-at-top
 from absl import flags
+import matplotlib
+
+matplotlib.use("Agg")  # Files only; no display.
+import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
 import numpy as np
 import tensorflow as tf
 
@@ -40,6 +48,10 @@ flags.DEFINE_integer("batch_size", 8, "Images per call.")
 flags.DEFINE_integer("repeats", 5, "Timed calls per cell.")
 flags.DEFINE_list("models", ["macow", "glow"], "Families (default presets).")
 flags.DEFINE_string("output", None, "JSON path (default bench/results/).")
+flags.DEFINE_string("plot", None, "PNG path (default, with the default "
+                    "--output: docs/sampling_vs_height.png).")
+flags.DEFINE_boolean("replot", False, "Write the table and the plot from "
+                     "the JSON at --output; time nothing.")
 FLAGS = flags.FLAGS
 
 WIDTH = 32
@@ -145,11 +157,65 @@ def markdown(results, heights):
                  + " |")
   lines += ["", "Ratios:", ""] + [
       f"- {k}: {v:.2f}" for k, v in results["summary"].items()]
+  lines += ["", "![time against height](sampling_vs_height.png)"]
   return "\n".join(lines) + "\n"
+
+
+def plot(results, models, heights, path):
+  """Milliseconds per batch against H (log-log), without and with XLA."""
+  figure, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
+  for axis, suffix in zip(axes, ("", "_xla")):
+    for family in models:
+      for key, style in (("log_density_s", "--"), ("sampling_s", "-")):
+        axis.plot(heights, [1e3 * results["table"][f"{family}_h{h}"][
+            key + suffix] for h in heights], style, marker="o",
+                  label=f"{family} {key[:-2].replace('_', '-')}")
+    axis.plot(heights, [1e3 * results["table"][f"mcf_h{h}"][
+        "mcf_inverse_s_A" + suffix] for h in heights], ":", marker="s",
+              label="one masked-conv flow (A), inverse")
+    axis.set_xscale("log", base=2)
+    axis.set_yscale("log")
+    axis.set_xticks(heights, [str(h) for h in heights])
+    axis.set_xlabel(f"image height H (width {WIDTH}, 1 channel)")
+    axis.set_title("XLA" if suffix else "no XLA")
+    axis.grid(alpha=0.3)
+  axes[0].set_ylabel(f"ms per batch of {results['batch_size']}")
+  axes[1].legend(fontsize=8)
+  figure.suptitle(f"matmul {results['matmul_gflops']:.0f} GFLOP/s, "
+                  f"{results['cores']} cores", fontsize=9)
+  figure.tight_layout()
+  figure.savefig(path, dpi=100)
+  plt.close(figure)
+
+
+def _docs_dir(json_path):
+  return os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
+      json_path))), "docs")
+
+
+def _write_docs(results, json_path):
+  heights = sorted({int(name.split("_h")[1]) for name in results["table"]})
+  models = [m for m in FLAGS.models
+            if f"{m}_h{heights[0]}" in results["table"]]
+  plot_path = FLAGS.plot
+  if FLAGS.output is None:
+    docs = _docs_dir(json_path)
+    os.makedirs(docs, exist_ok=True)
+    with open(os.path.join(docs, "sampling_vs_height.md"), "w") as f:
+      f.write(markdown(results, heights))
+    plot_path = plot_path or os.path.join(docs, "sampling_vs_height.png")
+  if plot_path:
+    plot(results, models, heights, plot_path)
+    print(f"Wrote {plot_path}")
 
 
 def main(argv):
   del argv
+  if FLAGS.replot:
+    path = FLAGS.output or results_io.default_path("sampling_vs_height")
+    with open(path) as f:
+      _write_docs(json.load(f), path)
+    return
   heights = [int(h) for h in FLAGS.heights]
   results = {"batch_size": FLAGS.batch_size, "repeats": FLAGS.repeats,
              "matmul_gflops": timing.matmul_gflops(),
@@ -162,13 +228,8 @@ def main(argv):
     results["table"][f"mcf_h{h}"] = masked_conv_cells(
         h, FLAGS.batch_size, FLAGS.repeats)
   results["summary"] = summary(results["table"], heights)
-  path = results_io.report(results, "sampling_vs_height", FLAGS.output)
-  if FLAGS.output is None:
-    docs = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
-        path))), "docs")
-    os.makedirs(docs, exist_ok=True)
-    with open(os.path.join(docs, "sampling_vs_height.md"), "w") as f:
-      f.write(markdown(results, heights))
+  _write_docs(results, results_io.report(results, "sampling_vs_height",
+                                         FLAGS.output))
 
 
 if __name__ == "__main__":
