@@ -89,11 +89,12 @@ def default():
   and RealNVP's CPU defaults (digits are mostly exact zeros).
 
   Sized to finish in under 15 minutes on a host with a 52 GFLOP/s matmul
-  (docs/default_runs.md): 2,600 steps of 32 images, the rate warmed up over
-  100 steps to 1e-2, then a cosine to 0. Test bits/dim 1.416 (1,900 steps
-  of the same schedule: 1.463; the former 2,500 steps at a constant 2e-3:
-  1.515). Peaks of 3e-3 and 6e-3 gave 1.570 and 1.490 at 1,900 steps, and
-  2e-2 had reached only 16 bits/dim by step 380 (then stopped).
+  (docs/default_runs.md): 2,400 steps of 32 images, the rate warmed up over
+  100 steps to 1e-2, then a cosine to 0. Test bits/dim 1.424 (2,600 steps
+  of the same schedule: 1.416, 1,900 steps: 1.463; the former 2,500 steps
+  at a constant 2e-3: 1.515). Peaks of 3e-3 and 6e-3 gave 1.570 and 1.490
+  at 1,900 steps, and 2e-2 had reached only 16 bits/dim by step 380 (then
+  stopped).
   """
   config = common.base_config("macow")
   config.model.preprocessing = "logit"
@@ -109,7 +110,7 @@ def default():
   config.train.warmup_steps = 100
   config.train.lr_decay = "cosine"
   config.train.ema_decay = 0.995
-  config.train.steps = 2600
+  config.train.steps = 2400
   config.train.log_every = 250
   config.eval.temperature = 0.7
   return config
