@@ -150,6 +150,16 @@ class _Driver:
     if self.child is not None and self.child.poll() is None:
       self.child.send_signal(signal_number)
 
+  def _run_tool(self, command, log_path):
+    """Runs `command` as the child a stop request reaches; its exit code."""
+    with open(log_path, "a") as log:
+      self.child = subprocess.Popen(command, env=self.env, stdout=log,
+                                    stderr=subprocess.STDOUT)
+      try:
+        return self.child.wait()
+      finally:
+        self.child = None
+
   def train(self, run, seed, steps):
     """Trains (or resumes) one run; True when its training has finished."""
     run_dir = reproduce_study.workdir(self.root, run.name, seed)
@@ -166,13 +176,7 @@ class _Driver:
         f"--config.train.seed={seed}", f"--steps={steps}",
         f"--workdir={run_dir}", *_override_flags(run))
     start = time.perf_counter()
-    with open(os.path.join(run_dir, "train.log"), "a") as log:
-      self.child = subprocess.Popen(command, env=self.env, stdout=log,
-                                    stderr=subprocess.STDOUT)
-      try:
-        returncode = self.child.wait()
-      finally:
-        self.child = None
+    returncode = self._run_tool(command, os.path.join(run_dir, "train.log"))
     record["segments"].append({
         "seconds": round(time.perf_counter() - start, 1),
         "matmul_gflops": round(rate, 1), "exit_code": returncode,
@@ -195,15 +199,10 @@ class _Driver:
     k = self.settings["num_dequant_samples"]
     _log(f"Evaluating {run.name} seed {seed} (K = {k}).")
     start = time.perf_counter()
-    with open(os.path.join(run_dir, "evaluate.log"), "a") as log:
-      self.child = subprocess.Popen(
-          _command("evaluate.py", f"--workdir={run_dir}",
-                   f"--num_dequant_samples={k}"),
-          env=self.env, stdout=log, stderr=subprocess.STDOUT)
-      try:
-        returncode = self.child.wait()
-      finally:
-        self.child = None
+    returncode = self._run_tool(
+        _command("evaluate.py", f"--workdir={run_dir}",
+                 f"--num_dequant_samples={k}"),
+        os.path.join(run_dir, "evaluate.log"))
     if returncode:
       if not self.stopping:
         _log(f"{run.name} seed {seed}: evaluation FAILED (exit "
