@@ -6,6 +6,7 @@ import tensorflow as tf
 import tf_keras
 
 from tfp_flows import errors
+from tfp_flows import scanning
 from tfp_flows.bijectors import flow_bijector
 from tfp_flows.bijectors import factor_out
 
@@ -48,9 +49,17 @@ class Sequential(flow_bijector.FlowBijector):
   the order the paper's architecture table does (data towards latent). The
   log-det of the composition is the sum of the layers' log-dets, each
   computed in the same pass as its output (chain rule).
+
+  With `scan_repeats=True`, consecutive layers that repeat (a level's K
+  identical steps of flow, or K/2 pairs of a step and its mirror image) run
+  in a traced function as one loop over their weights
+  (`scanning.run_repeated`): the graph holds one step, not K, so tracing
+  and compiling take a fraction of the time. The layers, their variables and
+  the checkpoints are the same either way.
   """
 
-  def __init__(self, layers, validate_args=False, name="sequential"):
+  def __init__(self, layers, scan_repeats=False, validate_args=False,
+               name="sequential"):
     parameters = dict(locals())
     self._layers = list(layers)
     for layer in self._layers:
@@ -62,6 +71,10 @@ class Sequential(flow_bijector.FlowBijector):
                      is_constant_jacobian=all(
                          l.is_constant_jacobian for l in self._layers),
                      validate_args=validate_args)
+    # (start, period, count) runs of the layers; count 1: run as they are.
+    self._runs = tuple(
+        scanning.repeated_runs(self._layers) if scan_repeats
+        else [(index, 1, 1) for index in range(len(self._layers))])
 
   @property
   def layers(self):
@@ -82,24 +95,55 @@ class Sequential(flow_bijector.FlowBijector):
     return contexts
 
   def _forward_and_log_det(self, x, training, context=None):
-    total = tf.zeros(tf.shape(x)[:1], x.dtype)
-    for layer, layer_context in zip(self._layers, self._contexts(context)):
-      if _recompute and _recomputable(layer):
-        x, log_det = _recomputed_forward(layer, x, training, layer_context)
-      else:
-        x, log_det = layer.forward_and_log_det(x, training=training,
-                                                context=layer_context)
-      total += log_det
-    return x, total
+    return self._run(x, training, context, inverse=False)
 
   def _inverse_and_log_det(self, y, training, context=None):
-    total = tf.zeros(tf.shape(y)[:1], y.dtype)
-    for layer, layer_context in reversed(list(zip(self._layers,
-                                                  self._contexts(context)))):
-      y, log_det = layer.inverse_and_log_det(y, training=training,
-                                              context=layer_context)
-      total += log_det
-    return y, total
+    return self._run(y, training, context, inverse=True)
+
+  def _run(self, x, training, context, inverse):
+    """The layers' pass in either direction, repeated runs as one loop."""
+    contexts = self._contexts(context)
+
+    def apply(layers, layer_contexts, carry):
+      x, total = carry
+      pairs = list(zip(layers, layer_contexts))
+      for layer, layer_context in reversed(pairs) if inverse else pairs:
+        x, log_det = self._apply_layer(layer, x, training, layer_context,
+                                       inverse)
+        total += log_det
+      return x, total
+
+    carry = (x, tf.zeros(tf.shape(x)[:1], x.dtype))
+    for start, period, count in (reversed(self._runs) if inverse
+                                 else self._runs):
+      end = start + period * count
+      if count == 1:
+        carry = apply(self._layers[start:end], contexts[start:end], carry)
+        continue
+      if _recompute and not inverse:
+        # tf.recompute_grad would pass no gradient to the weights the loop
+        # body reads from its stacks (tensors, not variables).
+        raise errors.ConfigError(
+            f"{self.name} runs repeated layers as one loop (train."
+            f"scan_repeats), which train.recompute_gradients cannot wrap: "
+            f"turn one of them off.")
+      # A repeated run neither moves nor changes the context: every unit
+      # sees its first unit's.
+      units = [tuple(self._layers[k:k + period])
+               for k in range(start, end, period)]
+      unit_contexts = contexts[start:start + period]
+      carry = scanning.run_repeated(
+          units[::-1] if inverse else units,
+          lambda unit, unit_carry: apply(unit, unit_contexts, unit_carry),
+          carry)
+    return carry
+
+  def _apply_layer(self, layer, x, training, context, inverse):
+    if inverse:
+      return layer.inverse_and_log_det(x, training=training, context=context)
+    if _recompute and _recomputable(layer):
+      return _recomputed_forward(layer, x, training, context)
+    return layer.forward_and_log_det(x, training=training, context=context)
 
 
 def _recomputable(layer):

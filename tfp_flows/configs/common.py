@@ -48,6 +48,11 @@ def base_config(model_name):
   # Keep only each flow layer's input for the backward pass and recompute
   # its activations there: less memory for one more forward pass.
   config.train.recompute_gradients = False
+  # Trace each run of identical steps of flow (and a network's identical
+  # blocks) once, as a loop over their weights: tracing and compiling a deep
+  # model's step take a fraction of the time. Same variables and
+  # checkpoints either way; see tfp_flows/scanning.py.
+  config.train.scan_repeats = False
   config.train.max_checkpoints = 3
 
   config.eval = ml_collections.ConfigDict()

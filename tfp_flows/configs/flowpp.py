@@ -85,6 +85,8 @@ def cifar10():
   """The paper's CIFAR-10 model: filters 96, 10 blocks, K = 32, dropout 0.2."""
   config = _paper_model(common.base_config("flowpp"))
   config.data.dataset = "cifar10"
+  config.train.jit_compile = False
+  config.train.scan_repeats = True
   return config
 
 

@@ -39,6 +39,8 @@ def _official(dataset):
   config.train.steps = 500_000
   config.train.checkpoint_every = 5000
   config.train.log_every = 500
+  config.train.jit_compile = False
+  config.train.scan_repeats = True
   config.eval.temperature = 0.7
   return config
 

@@ -52,22 +52,26 @@ def build_model(config, event_shape) -> FlowModel:
         f"Unknown preprocessing {config.model.preprocessing!r}; choose one "
         f"of {sorted(_PREPROCESSING)}.")
   n_bits = config.data.n_bits
+  # Configs saved before the option existed have no such field.
+  scan_repeats = bool(config.get("train", {}).get("scan_repeats", False))
   return FlowModel(
       event_shape, n_bits,
       preprocessing=_PREPROCESSING[config.model.preprocessing](n_bits),
-      core=architecture.build_core(config.model, event_shape),
+      core=architecture.build_core(config.model, event_shape,
+                                   scan_repeats=scan_repeats),
       dequantizer=_dequantizer(config.model, registry.family(family),
-                               event_shape, n_bits),
+                               event_shape, n_bits, scan_repeats),
       name=family)
 
 
-def _dequantizer(model_config, family, event_shape, n_bits):
+def _dequantizer(model_config, family, event_shape, n_bits, scan_repeats):
   name = model_config.dequantization
   if name == "uniform":
     return dequantization.UniformDequantizer()
   if name == "variational":
-    return family.variational_dequantizer(model_config.dequantizer,
-                                          event_shape, n_bits)
+    return family.variational_dequantizer(
+        model_config.dequantizer, event_shape, n_bits,
+        scan_repeats=scan_repeats)
   raise errors.ConfigError(
       f"Unknown dequantization {name!r} (config.model.dequantization); "
       f"choose one of {list(dequantization.DEQUANTIZATIONS)}.")

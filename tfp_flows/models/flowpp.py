@@ -52,7 +52,7 @@ def coupling_transform(config):
       config.num_components if config.coupling == "mixture_logistic" else 0)
 
 
-def build_core(config, event_shape):
+def build_core(config, event_shape, scan_repeats=False):
   """The normalizing flow from preprocessed images to N(0, I) latents."""
   check_event_shape(config, event_shape)
   units = tuple(config.masked_conv_units)
@@ -64,7 +64,7 @@ def build_core(config, event_shape):
   network_fn = nets.network_builder(
       "flowpp", hidden_channels=config.hidden_channels,
       num_blocks=config.num_blocks, attention=config.attention,
-      heads=config.heads, dropout=config.dropout)
+      heads=config.heads, dropout=config.dropout, scan_blocks=scan_repeats)
   transform = coupling_transform(config)
   h, w, c = event_shape
   squeezed = (h // 2, w // 2, 4 * c)
@@ -79,7 +79,7 @@ def build_core(config, event_shape):
       for u in range(units[index - 1]):
         layers += macow.unit(shape, f"{name}_{k}_unit_{u}")
       layers.append(step)
-    return bijectors.Sequential(layers, name=name)
+    return bijectors.Sequential(layers, scan_repeats=scan_repeats, name=name)
 
   return bijectors.Sequential([
       stage(1, event_shape, "columns", ones),
@@ -90,24 +90,26 @@ def build_core(config, event_shape):
   ], name="flowpp")
 
 
-def build_dequantizer(config, event_shape, n_bits):
+def build_dequantizer(config, event_shape, n_bits, scan_repeats=False):
   """Flow++'s q(u | x), sized by `config` (the model's `dequantizer` section)."""
   h, w, _ = event_shape
   columns = bijectors.get_partition("columns")
   network_fn = nets.network_builder(
       "flowpp", hidden_channels=config.hidden_channels,
       num_blocks=config.num_blocks, attention=config.attention,
-      heads=config.heads, dropout=config.dropout, use_context=True)
+      heads=config.heads, dropout=config.dropout, use_context=True,
+      scan_blocks=scan_repeats)
   flow = bijectors.Sequential(
       bijectors.steps.flowpp_steps(
           event_shape, "columns", config.num_couplings, network_fn,
           bijectors.MixtureLogisticTransform(config.num_components),
           name="dequant", context_shape=(h, w // 2, config.context_channels))
-      + [bijectors.Sigmoid()], name="dequantization_flow")
+      + [bijectors.Sigmoid()], scan_repeats=scan_repeats,
+      name="dequantization_flow")
   with tf.name_scope("variational_dequantizer"):
     context_network = nets.ContextNet(
         config.context_channels, config.context_blocks, config.dropout,
-        name="context")
+        scan_blocks=scan_repeats, name="context")
   return dequantization.VariationalDequantizer(
       event_shape, context_network, flow, n_bits,
       context_inputs=lambda centred: tf.concat(columns.split(centred), -1))

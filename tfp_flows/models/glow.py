@@ -31,7 +31,7 @@ def check_event_shape(config, event_shape):
   multiscale.check_event_shape(event_shape, stages(config, event_shape[-1]))
 
 
-def build_core(config, event_shape):
+def build_core(config, event_shape, scan_repeats=False):
   """The normalizing flow from preprocessed images to N(0, I) latents."""
   network_fn = nets.network_builder(
       "glow", hidden_channels=config.hidden_channels)
@@ -49,4 +49,4 @@ def build_core(config, event_shape):
     return dict(prior_network_fn=nets.network_builder("zero_conv"))
 
   return multiscale.build(event_shape, stages(config, event_shape[-1]),
-                          step, split)
+                          step, split, scan_repeats=scan_repeats)

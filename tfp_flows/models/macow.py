@@ -69,17 +69,18 @@ def check_event_shape(config, event_shape):
       event_shape, stages(config.levels, event_shape[-1], config.split_factor))
 
 
-def build_core(config, event_shape):
+def build_core(config, event_shape, scan_repeats=False):
   """The normalizing flow from preprocessed images to N(0, I) latents."""
   check_event_shape(config, event_shape)
-  return macow_flow(event_shape, config)
+  return macow_flow(event_shape, config, scan_repeats=scan_repeats)
 
 
-def build_dequantizer(config, event_shape, n_bits):
+def build_dequantizer(config, event_shape, n_bits, scan_repeats=False):
   """MaCow's q(u | x), sized by `config` (the model's `dequantizer` section)."""
   _check_widths(config)
   flow = macow_flow(event_shape, config,
-                    context_channels=config.context_channels)
+                    context_channels=config.context_channels,
+                    scan_repeats=scan_repeats)
   return dequantization.VariationalDequantizer(
       event_shape,
       nets.MacowEncoder(config.context_channels, config.encoder_channels,
@@ -102,11 +103,12 @@ def unit(shape, name, kernel_size=(2, 3), additive=False,
   return layers
 
 
-def macow_flow(event_shape, config, context_channels=0):
+def macow_flow(event_shape, config, context_channels=0, scan_repeats=False):
   """The multi-scale MaCow flow of `config` (levels, widths, kernel, ...).
 
   With `context_channels`, every layer with a network is conditioned on a
   context `[N, H, W, context_channels]` on the image's grid.
+  `scan_repeats`: identical units and steps run as one traced loop.
   """
   event_shape = tuple(int(d) for d in event_shape)
   kernel_size = tuple(config.kernel_size)
@@ -138,7 +140,8 @@ def macow_flow(event_shape, config, context_channels=0):
               transform=(bijectors.AdditiveTransform() if additive else
                          bijectors.AffineTransform("sigmoid")),
               context_shape=context_shape(shape), name=f"{name}_coupling")]
-    return [bijectors.Sequential(layers, name=name)]
+    return [bijectors.Sequential(layers, scan_repeats=scan_repeats,
+                                 name=name)]
 
   def split(shape, leave, name, level):
     del leave
@@ -153,7 +156,7 @@ def macow_flow(event_shape, config, context_channels=0):
 
   return multiscale.build(
       event_shape, stages(config.levels, event_shape[-1], config.split_factor),
-      step, split)
+      step, split, scan_repeats=scan_repeats)
 
 
 def _check_widths(config):

@@ -54,13 +54,19 @@ SplitFn = Callable[[tuple, int, str, int], dict]
 
 
 def build(event_shape, stages: Sequence[Stage], step_fn: StepFn,
-          split_fn: SplitFn, name="level_0") -> bijectors.Sequential:
-  """The shape-preserving flow of `stages` on events of `event_shape`."""
+          split_fn: SplitFn, name="level_0",
+          scan_repeats=False) -> bijectors.Sequential:
+  """The shape-preserving flow of `stages` on events of `event_shape`.
+
+  `scan_repeats`: each level runs its identical steps as one traced loop
+  (`bijectors.Sequential`).
+  """
   stages = list(stages)
   check_event_shape(event_shape, stages)
-  builder = _Builder(stages, step_fn, split_fn)
+  builder = _Builder(stages, step_fn, split_fn, scan_repeats)
   return bijectors.Sequential(
-      builder.layers(tuple(int(d) for d in event_shape), 0), name=name)
+      builder.layers(tuple(int(d) for d in event_shape), 0),
+      scan_repeats=scan_repeats, name=name)
 
 
 def check_event_shape(event_shape, stages):
@@ -90,8 +96,9 @@ def check_event_shape(event_shape, stages):
 
 class _Builder:
 
-  def __init__(self, stages, step_fn, split_fn):
+  def __init__(self, stages, step_fn, split_fn, scan_repeats):
     self._stages = stages
+    self._scan_repeats = scan_repeats
     self._step_fn = step_fn
     self._split_fn = split_fn
     self._steps_in_level = {}
@@ -120,6 +127,7 @@ class _Builder:
         split_options = self._split_fn(shape, stage.leave, split_name, level)
         inner = bijectors.Sequential(
             self.layers(stay, stage_index + 1),
+            scan_repeats=self._scan_repeats,
             name=f"level_{self._stages[stage_index + 1].level}")
         layers.append(bijectors.FactorOut(
             shape, stage.leave, inner=inner, name=split_name,

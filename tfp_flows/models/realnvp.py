@@ -37,11 +37,11 @@ def check_event_shape(config, event_shape):
   shapes.check_even_width(event_shape, config.num_scales - 1, "checkerboard")
 
 
-def build_core(config, event_shape):
+def build_core(config, event_shape, scan_repeats=False):
   """The normalizing flow from preprocessed images to N(0, I) latents."""
   network_fn = nets.network_builder(
       "resnet", hidden_channels=config.hidden_channels,
-      num_blocks=config.num_blocks)
+      num_blocks=config.num_blocks, scan_blocks=scan_repeats)
 
   def step(shape, name, stage, k):
     return [bijectors.ActNorm(shape, name=f"{name}_act_norm"),
@@ -54,4 +54,4 @@ def build_core(config, event_shape):
     return dict(prior_network_fn=nets.network_builder("zero_conv"))
 
   return multiscale.build(event_shape, stages(config, event_shape[-1]), step,
-                          split)
+                          split, scan_repeats=scan_repeats)

@@ -1,10 +1,11 @@
 """The model families, registered in one place.
 
-A family is an architecture module (`build_core(config, event_shape)` and
-`check_event_shape(config, event_shape)`), its presets (name -> function
-returning a ConfigDict, in `tfp_flows.configs.<family>`) and the assembly of
-its variational dequantizer (`(config.model.dequantizer, event_shape,
-n_bits) -> Dequantizer`). Adding a family is one line in `FAMILIES`, beside
+A family is an architecture module (`build_core(config, event_shape,
+scan_repeats)` and `check_event_shape(config, event_shape)`), its presets
+(name -> function returning a ConfigDict, in `tfp_flows.configs.<family>`)
+and the assembly of its variational dequantizer
+(`(config.model.dequantizer, event_shape, n_bits, scan_repeats) ->
+Dequantizer`); `scan_repeats` is `config.train.scan_repeats`. Adding a family is one line in `FAMILIES`, beside
 its two files (and the `configs/<family>.py` wrapper that lets `--config`
 name the presets by path).
 """

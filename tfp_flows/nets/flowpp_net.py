@@ -18,6 +18,7 @@ position embedding (the paper's "no attention" ablation).
 import tensorflow as tf
 import tf_keras
 
+from tfp_flows import scanning
 from tfp_flows.nets import layers
 
 # The output conv starts small so every coupling starts near the identity.
@@ -137,12 +138,15 @@ class FlowppNet(tf_keras.layers.Layer):
     dropout: dropout rate in the gated convs and attention.
     use_context: condition every block on a context `[N, H, W, c]` of the
       input's spatial size (the dequantization flow).
+    scan_blocks: run the B identical blocks as one traced loop
+      (`scanning.run_repeated`).
   """
 
   def __init__(self, output_channels, hidden_channels=96, num_blocks=10,
                attention=True, heads=4, dropout=0.2, use_context=False,
-               name=None):
+               scan_blocks=False, name=None):
     super().__init__(name=name)
+    self.scan_blocks = bool(scan_blocks)
     self.hidden_channels = int(hidden_channels)
     self.use_attention = bool(attention)
     self.proj_in = layers.DataInitConv2D(hidden_channels, 3, name="proj_in")
@@ -163,10 +167,11 @@ class FlowppNet(tf_keras.layers.Layer):
           initializer=tf_keras.initializers.RandomNormal(stddev=0.01))
 
   def call(self, x, context=None, training=False):
-    h = self.proj_in(x)
-    for block in self.blocks:
-      h = block(h, self.position_embedding, context=context,
-                training=training)
+    h = scanning.run_repeated(
+        self.blocks,
+        lambda block, h: block(h, self.position_embedding, context=context,
+                               training=training),
+        self.proj_in(x), scan=self.scan_blocks)
     return self.proj_out(h)
 
 
@@ -177,15 +182,15 @@ class ContextNet(tf_keras.layers.Layer):
   """
 
   def __init__(self, hidden_channels=32, num_blocks=3, dropout=0.2,
-               name=None):
+               scan_blocks=False, name=None):
     super().__init__(name=name)
+    self.scan_blocks = bool(scan_blocks)
     self.proj_in = layers.DataInitConv2D(hidden_channels, 3, name="proj_in")
     self.blocks = [GatedConv(hidden_channels, dropout, gate_kernel_size=3,
                              name=f"gated_conv_{i}")
                    for i in range(num_blocks)]
 
   def call(self, x, training=False):
-    h = self.proj_in(x)
-    for block in self.blocks:
-      h = block(h, training=training)
-    return h
+    return scanning.run_repeated(
+        self.blocks, lambda block, h: block(h, training=training),
+        self.proj_in(x), scan=self.scan_blocks)

@@ -2,6 +2,7 @@
 
 import tf_keras
 
+from tfp_flows import scanning
 from tfp_flows.nets import layers
 
 
@@ -26,12 +27,14 @@ class ResNet(tf_keras.layers.Layer):
 
   Dinh et al. (2017) use batch norm; batch statistics would make the density
   of an image depend on its batch-mates and break replica equality, so this
-  network uses data-initialised ActNorm instead.
+  network uses data-initialised ActNorm instead. `scan_blocks` runs the
+  identical blocks as one traced loop (`scanning.run_repeated`).
   """
 
   def __init__(self, output_channels, hidden_channels=64, num_blocks=2,
-               name=None):
+               scan_blocks=False, name=None):
     super().__init__(name=name)
+    self.scan_blocks = bool(scan_blocks)
     self.conv_in = tf_keras.layers.Conv2D(hidden_channels, 3, padding="same")
     self.blocks = [_ResidualBlock(hidden_channels, name=f"block_{i}")
                    for i in range(num_blocks)]
@@ -39,7 +42,6 @@ class ResNet(tf_keras.layers.Layer):
     self.out = layers.zero_conv(output_channels)
 
   def call(self, x, training=False):
-    h = self.conv_in(x)
-    for block in self.blocks:
-      h = block(h)
+    h = scanning.run_repeated(self.blocks, lambda block, h: block(h),
+                              self.conv_in(x), scan=self.scan_blocks)
     return self.out(tf_keras.activations.relu(self.norm_out(h)))
