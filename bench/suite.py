@@ -21,9 +21,9 @@ Each cell runs in its own process (peak memory is its own; see
   paper's CIFAR-10 layout with attention, width 32, batch 16), where
   attention's positions^2 tensors dominate time and memory.
 - `compile/<family>`: trace + compile of the `cifar10` preset's first step
-  (batch 4, as the preset trains: without XLA, each run of identical steps
-  and blocks traced once, `train.scan_repeats`); `compile/<family>/unrolled`
-  the same with every step in the graph.
+  (batch 4, in the preset's own mode); `compile/<family>/scanned` the same
+  with each run of identical steps and blocks traced once
+  (`train.scan_repeats`).
 - The float32 4096x4096 matmul rate on all threads, before and after the
   cells.
 
@@ -102,7 +102,7 @@ def cells(smoke=False):
         shape=_CIFAR10_SHAPE, random_images=True,
         overrides={"train.scan_repeats": False}))
   for family in _FAMILIES:
-    for suffix, scan in (("", True), ("/unrolled", False)):
+    for suffix, scan in (("", False), ("/scanned", True)):
       result[f"compile/{family}{suffix}"] = ("train", dict(
           family=family, preset="cifar10", jit_compile=None,
           batch_size=_COMPILE_BATCH, shape=_CIFAR10_SHAPE,

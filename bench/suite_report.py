@@ -110,7 +110,7 @@ def _compile_table(results):
   lines = [
       "## Trace + compile of the first step, `cifar10` presets (batch 4)",
       "",
-      "As each preset trains (`/unrolled`: without `train.scan_repeats`).",
+      "As each preset trains (`/scanned`: with `train.scan_repeats`).",
       "",
       "| cell | XLA | params | first call s | step s | trace+compile s |",
       "|---|---|---:|---:|---:|---:|",

@@ -85,8 +85,10 @@ def cifar10():
   """The paper's CIFAR-10 model: filters 96, 10 blocks, K = 32, dropout 0.2."""
   config = _paper_model(common.base_config("flowpp"))
   config.data.dataset = "cifar10"
+  # Without XLA: on a 2-core CPU (batch 4) the first step compiled in 133 s
+  # and a step took 1.97 s (matmul 371 GFLOP/s); with XLA 268 s and 2.35 s
+  # in an earlier run (matmul 318 GFLOP/s).
   config.train.jit_compile = False
-  config.train.scan_repeats = True
   return config
 
 
