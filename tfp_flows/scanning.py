@@ -162,7 +162,7 @@ def check_identical(units, slots=None):
 
 
 def repeated_runs(layers, max_period=8):
-  """Splits `layers` into `(start, period, count)` runs, in order.
+  """Splits `layers` (FlowBijectors) into `(start, period, count)` runs.
 
   A run is `count` consecutive repeats of the `period` layers from `start`
   (count 1: the layers run as they are). Only layers with weights and no
@@ -189,25 +189,11 @@ def repeated_runs(layers, max_period=8):
 
 
 def _repeat_signature(layer):
-  # A layer that moves the context's grid (a squeeze, or a container with
+  # A layer that moves the image's grid (a squeeze, or a container with
   # one) or has no weights is never scanned: the loop carries one shape.
-  if not layer.trainable_variables or _moves_layout(layer):
+  if not layer.trainable_variables or not layer.keeps_layout:
     return None
   return repr(structure(layer))
-
-
-def _moves_layout(layer):
-  inner = getattr(layer, "layers", None)
-  if inner is not None:
-    return any(_moves_layout(l) for l in inner)
-  return type(layer).transform_context is not _base_transform_context(layer)
-
-
-def _base_transform_context(layer):
-  for cls in type(layer).__mro__:
-    if cls.__name__ == "FlowBijector":
-      return cls.transform_context
-  return type(layer).transform_context
 
 
 def _variable_in(owner, attribute, value):

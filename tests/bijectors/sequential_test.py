@@ -40,6 +40,12 @@ class _AddContext(bijectors.FlowBijector):
 
 class SequentialTest(tf.test.TestCase):
 
+  def test_keeps_layout_unless_a_layer_moves_the_grid(self):
+    self.assertTrue(_glow_step().keeps_layout)
+    self.assertFalse(bijectors.Squeeze().keeps_layout)
+    self.assertFalse(bijectors.Sequential(
+        [_glow_step(), bijectors.Unsqueeze()]).keeps_layout)
+
   def test_invertible_and_log_det_matches_autodiff(self):
     step = _glow_step()
     util.build(step, SHAPE)

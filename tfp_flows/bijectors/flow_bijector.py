@@ -167,6 +167,15 @@ class FlowBijector(tfb.Bijector):
     """The context as the layers after this one see it (default: as is)."""
     return context
 
+  @property
+  def keeps_layout(self):
+    """Whether the layers after this one see the context as it is.
+
+    False for a layer that moves the image's grid (a squeeze), so its
+    output and the context it hands on are laid out anew.
+    """
+    return type(self).transform_context is FlowBijector.transform_context
+
   def _forward_and_log_det(self, x, training, context=None):
     raise NotImplementedError
 

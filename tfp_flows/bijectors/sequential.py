@@ -85,6 +85,10 @@ class Sequential(flow_bijector.FlowBijector):
       context = layer.transform_context(context)
     return context
 
+  @property
+  def keeps_layout(self):
+    return all(layer.keeps_layout for layer in self._layers)
+
   def _contexts(self, context):
     """The context each layer sees, in order."""
     contexts = []
