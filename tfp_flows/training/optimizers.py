@@ -33,24 +33,26 @@ class FusedAdam(tf_keras.optimizers.Adam):
       self._step_terms = None
 
   def _shared_terms(self, dtype):
-    """`(lr, beta_1^t, beta_2^t)` of this step, built at its first update."""
+    """`(lr, beta_1^t, beta_2^t, beta_1, beta_2, epsilon)` of this step,
+    built at its first update."""
     if getattr(self, "_step_terms", None) is None:
       step = tf.cast(self.iterations + 1, dtype)
+      beta_1, beta_2 = (tf.cast(self.beta_1, dtype),
+                        tf.cast(self.beta_2, dtype))
       self._step_terms = (tf.cast(self.learning_rate, dtype),
-                          tf.pow(tf.cast(self.beta_1, dtype), step),
-                          tf.pow(tf.cast(self.beta_2, dtype), step))
+                          tf.pow(beta_1, step), tf.pow(beta_2, step),
+                          beta_1, beta_2, tf.cast(self.epsilon, dtype))
     return self._step_terms
 
   def update_step(self, gradient, variable):
     if (isinstance(gradient, tf.IndexedSlices) or self.amsgrad
         or self.adaptive_epsilon):
       return super().update_step(gradient, variable)
-    dtype = variable.dtype
-    lr, beta_1_power, beta_2_power = self._shared_terms(dtype)
+    (lr, beta_1_power, beta_2_power, beta_1, beta_2,
+     epsilon) = self._shared_terms(variable.dtype)
     index = self._index_dict[self._var_key(variable)]
     return tf.raw_ops.ResourceApplyAdam(
         var=variable.handle, m=self._momentums[index].handle,
         v=self._velocities[index].handle, beta1_power=beta_1_power,
-        beta2_power=beta_2_power, lr=lr,
-        beta1=tf.cast(self.beta_1, dtype), beta2=tf.cast(self.beta_2, dtype),
-        epsilon=tf.cast(self.epsilon, dtype), grad=gradient)
+        beta2_power=beta_2_power, lr=lr, beta1=beta_1, beta2=beta_2,
+        epsilon=epsilon, grad=gradient)

@@ -84,7 +84,7 @@ class TrainStep:
     finite = tf.math.is_finite(loss_value) & tf.math.is_finite(grad_norm)
 
     def apply():
-      self._strategy.run(self._replica_apply, args=(grads,))
+      self._strategy.run(self._replica_apply, args=(grads, grad_norm))
       self._ema.update(self._model.trainable_variables)
       self.consecutive_skips.assign(0)
       self._window_loss_sum.assign_add(loss_value)
@@ -132,8 +132,9 @@ class TrainStep:
                                        (loss, grads))
     return loss, grads
 
-  def _replica_apply(self, grads):
-    grads, _ = tf.clip_by_global_norm(grads, self._clip)
+  def _replica_apply(self, grads, grad_norm):
+    # The norm is the one `_step` checked: computed once, not per replica.
+    grads, _ = tf.clip_by_global_norm(grads, self._clip, use_norm=grad_norm)
     self._optimizer.apply_gradients(
         zip(grads, self._model.trainable_variables),
         experimental_aggregate_gradients=False)
