@@ -2,6 +2,7 @@
 
     bazel run //bench:suite                       # every cell (see below)
     bazel run //bench:suite -- --cells=vs_tfp/a   # cells by name prefix
+    bazel run //bench:suite -- --cells=compile/glow  # a full name: that cell
     bazel run //bench:suite -- --list             # the cell names
 
 Each cell runs in its own process (peak memory is its own; see
@@ -53,8 +54,9 @@ os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 from absl import app  # pylint: disable=g-import-not-at-top
 from absl import flags
 
-flags.DEFINE_list("cells", [], "Run only cells whose names start with one of "
-                  "these (default: all).")
+flags.DEFINE_list("cells", [], "Run only these cells: a full cell name "
+                  "selects that cell alone, anything else every cell it "
+                  "starts (default: all).")
 flags.DEFINE_bool("list", False, "Print the cell names and exit.")
 flags.DEFINE_bool("smoke", False, "One cell of each kind, tiny shapes, 2 "
                   "timed steps (CI).")
@@ -142,7 +144,11 @@ def _smoke_cells():
 def _selected(all_cells, prefixes):
   if not prefixes:
     return list(all_cells)
-  names = [n for n in all_cells if any(n.startswith(p) for p in prefixes)]
+  # A cell's full name selects that cell alone (compile/glow, not also
+  # compile/glow/scanned); anything else is a prefix.
+  names = [n for n in all_cells
+           if n in prefixes or any(n.startswith(p) and p not in all_cells
+                                   for p in prefixes)]
   if not names:
     raise app.UsageError(f"--cells={','.join(prefixes)} matches no cell; "
                          f"--list shows them.")
