@@ -10,6 +10,7 @@ from tests import bijector_test_util as util
 from tfp_flows import bijectors
 from tfp_flows import errors
 from tfp_flows import nets
+from tfp_flows import recomputation
 
 tfb = tfp.bijectors
 tfd = tfp.distributions
@@ -165,13 +166,13 @@ class RecomputeGradientsTest(tf.test.TestCase):
     flow = self._flow()
     x = util.fresh(np.random.default_rng(5).normal(size=(2,) + SHAPE))
     wrapped = []
-    real = tf.recompute_grad
+    real = recomputation.recomputing
 
     def spy(fn):
       wrapped.append(fn)
       return real(fn)
 
-    with (mock.patch.object(tf, "recompute_grad", spy),
+    with (mock.patch.object(recomputation, "recomputing", spy),
           bijectors.recompute_gradients()):
       flow.forward_and_log_det(x, training=True)
     # The Glow step's ActNorm, 1x1 conv and coupling, then the inner step's

@@ -1,14 +1,10 @@
 """Tests for Flow++'s conditioning networks and data-initialised convs."""
 
-from unittest import mock
-
 import numpy as np
 import tensorflow as tf
 import tf_keras
-from tensorflow.python.ops import op_selector  # pylint: disable=g-direct-tensorflow-import
 
 from tfp_flows import nets
-from tfp_flows.nets import flowpp_net
 from tfp_flows.nets import initialization
 from tfp_flows.nets import layers
 
@@ -85,70 +81,6 @@ class FlowppNetTest(tf.test.TestCase):
   def test_heads_must_divide_channels(self):
     with self.assertRaisesRegex(ValueError, "heads"):
       nets.FlowppNet(2, hidden_channels=10, heads=4)
-
-
-class AttentionRecomputationTest(tf.test.TestCase):
-  """The attention weights are recomputed in the backward pass, exactly."""
-
-  def _qkv(self):
-    rng = np.random.default_rng(3)
-    return [tf.constant(rng.normal(size=(2, 2, 9, 4)), tf.float32)
-            for _ in range(3)]
-
-  def _gradients(self, attend, q, k, v, d_out):
-    with tf.GradientTape() as tape:
-      tape.watch((q, k, v))
-      out = attend(q, k, v)
-    return [out] + tape.gradient(out, [q, k, v], output_gradients=d_out)
-
-  def test_same_values_and_gradients_as_kept_weights(self):
-    q, k, v = self._qkv()
-    d_out = tf.constant(np.random.default_rng(4).normal(size=q.shape),
-                        tf.float32)
-    expected = self._gradients(flowpp_net._attend, q, k, v, d_out)
-    for mode, jit in (("eager", None), ("graph", False), ("xla", True)):
-      with self.subTest(mode):
-        compute = lambda *a: self._gradients(  # pylint: disable=cell-var-from-loop
-            flowpp_net._attend_recomputing, *a)
-        if jit is not None:
-          compute = tf.function(compute, jit_compile=jit)
-        for got, want in zip(compute(q, k, v, d_out), expected):
-          self.assertAllClose(got, want, rtol=1e-5, atol=1e-6)
-
-  def test_backward_pass_computes_its_own_weights(self):
-    q, k, v = self._qkv()
-
-    def softmaxes(attend):
-      graph = tf.function(lambda *a: self._gradients(attend, *a, q)
-                          ).get_concrete_function(q, k, v).graph
-      return sum(op.type == "Softmax" for op in graph.get_operations())
-
-    self.assertEqual(softmaxes(flowpp_net._attend), 1)
-    self.assertEqual(softmaxes(flowpp_net._attend_recomputing), 2)
-
-  def test_gradient_search_stays_inside_the_attention(self):
-    """Tracing the gradient never walks the graph before the attention, so
-    a model's trace grows linearly with its attention layers."""
-    walked = []
-    real_walk = op_selector.get_backward_walk_ops
-
-    def spy(*args, **kwargs):
-      result = real_walk(*args, **kwargs)
-      walked.append(len(result))
-      return result
-
-    q, k, v = self._qkv()
-
-    def deep(q, k, v):
-      for _ in range(200):  # A large graph ahead of the attention.
-        q = tf.sin(q) + k
-      return self._gradients(flowpp_net._attend_recomputing, q, k, v,
-                             tf.ones(q.shape))
-
-    with mock.patch.object(op_selector, "get_backward_walk_ops", spy):
-      tf.function(deep).get_concrete_function(q, k, v)
-    self.assertNotEmpty(walked)
-    self.assertLess(max(walked), 50)
 
 
 class ContextNetTest(tf.test.TestCase):

@@ -6,6 +6,7 @@ import tensorflow as tf
 import tf_keras
 
 from tfp_flows import errors
+from tfp_flows import recomputation
 from tfp_flows import scanning
 from tfp_flows.bijectors import flow_bijector
 from tfp_flows.bijectors import factor_out
@@ -19,10 +20,10 @@ def recompute_gradients(enabled=True):
   """Within it, traced flows keep less for the backward pass (forward only).
 
   Each layer of a `Sequential` that has weights (an ActNorm, a 1x1 conv, a
-  coupling, a masked-conv flow) runs under `tf.recompute_grad`: the gradient
-  keeps only the layer's input and recomputes the layer's intermediate
-  tensors (its network's activations) from it when the backward pass
-  reaches the layer. Containers are not wrapped whole: a nested
+  coupling, a masked-conv flow) runs under `recomputation.recomputing`: the
+  gradient keeps only the layer's input and recomputes the layer's
+  intermediate tensors (its network's activations) from it when the
+  backward pass reaches the layer. Containers are not wrapped whole: a nested
   `Sequential` (a step of flow, a level) and a `FactorOut`'s inner flow
   wrap their own layers. The activation memory of a flow of K layers drops
   from every layer's intermediates to K inputs plus one layer's
@@ -125,7 +126,7 @@ class Sequential(flow_bijector.FlowBijector):
         carry = apply(self._layers[start:end], contexts[start:end], carry)
         continue
       if _recompute and not inverse:
-        # tf.recompute_grad would pass no gradient to the weights the loop
+        # Recomputation would pass no gradient to the weights the loop
         # body reads from its stacks (tensors, not variables).
         raise errors.ConfigError(
             f"{self.name} runs repeated layers as one loop (train."
@@ -180,4 +181,4 @@ def _recomputed_forward(layer, x, training, context):
       _recompute = previous
 
   args = (x,) if context is None else (x, context)
-  return tf.recompute_grad(forward)(*args)
+  return recomputation.recomputing(forward)(*args)

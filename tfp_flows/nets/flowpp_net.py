@@ -18,6 +18,7 @@ position embedding (the paper's "no attention" ablation).
 import tensorflow as tf
 import tf_keras
 
+from tfp_flows import recomputation
 from tfp_flows import scanning
 from tfp_flows.nets import layers
 
@@ -71,39 +72,6 @@ def _attend(q, k, v):
   return tf.matmul(weights, v)
 
 
-def _after(tensors, gradient):
-  """`tensors`, made to depend on `gradient`'s data.
-
-  The recomputation then runs in the backward pass, once `gradient` exists,
-  and the graph optimisers cannot merge it with the forward pass's identical
-  ops. The dependency adds zero, or NaN where the gradient is already NaN.
-  """
-  first = tf.reshape(gradient, [-1])[:1]
-  dependency = tf.reduce_sum(tf.where(tf.math.is_nan(first), first, 0.0))
-  return [t + tf.cast(dependency, t.dtype) for t in tensors]
-
-
-@tf.custom_gradient
-def _attend_recomputing(q, k, v):
-  """`_attend(q, k, v)` whose backward pass recomputes the attention weights.
-
-  The weights are heads x positions^2 numbers per image, far more than q, k
-  and v, so only those are kept. Not `tf.recompute_grad`: in a graph, its
-  nested custom gradient walks the whole forward graph once per call to look
-  for variables (quadratic in the model's size: 74 s of the 116 s that
-  tracing Flow++'s CIFAR-10 step took). `_attend` holds no variables.
-  """
-
-  def gradient(d_attended):
-    inputs = _after((q, k, v), d_attended)
-    with tf.GradientTape() as tape:
-      tape.watch(inputs)
-      attended = _attend(*inputs)
-    return tape.gradient(attended, inputs, output_gradients=d_attended)
-
-  return _attend(q, k, v), gradient
-
-
 class GatedAttention(tf_keras.layers.Layer):
   """Gated residual multi-head self-attention over all H x W positions."""
 
@@ -127,7 +95,9 @@ class GatedAttention(tf_keras.layers.Layer):
     shape = tf.shape(x)
     q, k, v = tf.split(self.qkv(x + position_embedding), 3, axis=-1)
     q, k, v = (self._split_heads(t, shape) for t in (q, k, v))
-    attended = _attend_recomputing(q, k, v)
+    # The weights are heads x positions^2 numbers per image, far more than
+    # q, k and v: the backward pass recomputes them rather than keep them.
+    attended = recomputation.recomputing(_attend)(q, k, v)
     attended = tf.transpose(attended, [0, 2, 1, 3])
     attended = tf.reshape(attended, shape)
     attended = self.dropout(attended, training=training)
