@@ -12,8 +12,9 @@ Not `tf.recompute_grad`: in a graph, its gradient is a second, nested
 custom gradient whose search for variables walks backwards from the replayed
 tensors to the upstream gradient, which is the whole forward graph before
 the call. A model with one call per layer then traces in time quadratic in
-its size (74 of the 116 s that tracing Flow++'s CIFAR-10 step took). Here
-the only search is the one between the call's own inputs and outputs.
+its size (under cProfile, 74 of the 116 s that tracing Flow++'s CIFAR-10
+step took). Here the only search is the one between the call's own inputs
+and outputs.
 """
 
 import tensorflow as tf
