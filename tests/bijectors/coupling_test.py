@@ -37,6 +37,19 @@ class CouplingTest(tf.test.TestCase, parameterized.TestCase):
     util.assert_log_det_matches_autodiff(self, coupling, x[:2])
     util.assert_log_det_varies(self, coupling, x[:2])
 
+  @parameterized.product(
+      partition=["channels", "columns", "checkerboard"],
+      transform=["affine", "additive", "mixture"])
+  def test_gradient_has_no_strided_writes(self, partition, transform):
+    coupling = bijectors.Coupling(
+        SHAPE, partition, nets.network_builder("glow", hidden_channels=8),
+        transform={"affine": bijectors.AffineTransform(),
+                   "additive": bijectors.AdditiveTransform(),
+                   "mixture": bijectors.MixtureLogisticTransform(3)}[
+                       transform])
+    util.assert_gradient_has_no_strided_writes(
+        self, coupling, np.zeros((2,) + SHAPE))
+
   @parameterized.parameters("channels", "columns", "checkerboard")
   def test_conditioning_half_passes_through(self, partition):
     coupling = _coupling(partition)

@@ -41,6 +41,12 @@ class FactorOutTest(tf.test.TestCase, parameterized.TestCase):
     else:
       util.assert_log_det_varies(self, factor_out, x[:2])
 
+  @parameterized.parameters("exp", "sigmoid", "none")
+  def test_gradient_has_no_strided_writes(self, prior_scale):
+    factor_out = _factor_out((2, 2, 4), 1, prior_scale=prior_scale)
+    util.assert_gradient_has_no_strided_writes(
+        self, factor_out, np.zeros((2, 2, 2, 4)))
+
   def test_nested_multi_scale(self):
     # Glow's two levels: squeeze, step, half leaves; the rest is squeezed again.
     shape = (4, 4, 1)

@@ -156,6 +156,12 @@ class MaskedConvFlowTest(tf.test.TestCase, parameterized.TestCase):
     else:
       util.assert_log_det_varies(self, checked, x[:2])
 
+  @parameterized.parameters(*ORIENTATIONS)
+  def test_gradient_has_no_strided_writes(self, orientation):
+    bijector = _unconditional(_perturbed(self, orientation))
+    util.assert_gradient_has_no_strided_writes(
+        self, bijector, np.zeros((2,) + SHAPE))
+
   @parameterized.product(orientation=ORIENTATIONS, conditional=[False, True])
   def test_inverse_jacobian_is_the_inverse_matrix(self, orientation,
                                                   conditional):

@@ -27,17 +27,26 @@ class AffineTransform:
     self.scale_fn = scale_fn
 
   def _log_scale_and_shift(self, params):
-    raw, shift = params[..., 0], params[..., 1]
+    # Unstacking (its gradient a stack) rather than indexing: the gradient
+    # of each index is a strided write into a zeroed copy of all of `params`.
+    raw, shift = tf.unstack(params, axis=-1)
+    return self._log_scale(raw), shift
+
+  def _log_scale(self, raw):
     if self.scale_fn == "sigmoid":
-      return tf.math.log_sigmoid(raw + 2.0), shift
-    return tf.tanh(raw), shift
+      return tf.math.log_sigmoid(raw + 2.0)
+    return tf.tanh(raw)
 
   def forward(self, x, params):
-    log_scale, shift = self._log_scale_and_shift(params)
-    return x * tf.exp(log_scale) + shift, log_scale
+    return self._affine_forward(x, *self._log_scale_and_shift(params))
 
   def inverse(self, y, params):
-    log_scale, shift = self._log_scale_and_shift(params)
+    return self._affine_inverse(y, *self._log_scale_and_shift(params))
+
+  def _affine_forward(self, x, log_scale, shift):
+    return x * tf.exp(log_scale) + shift, log_scale
+
+  def _affine_inverse(self, y, log_scale, shift):
     return (y - shift) * tf.exp(-log_scale), -log_scale
 
 
@@ -48,10 +57,10 @@ class AdditiveTransform:
   params_per_dim = 1
 
   def forward(self, x, params):
-    return x + params[..., 0], tf.zeros_like(x)
+    return x + tf.squeeze(params, -1), tf.zeros_like(x)
 
   def inverse(self, y, params):
-    return y - params[..., 0], tf.zeros_like(y)
+    return y - tf.squeeze(params, -1), tf.zeros_like(y)
 
 
 class MixtureLogisticTransform(AffineTransform):
@@ -76,24 +85,31 @@ class MixtureLogisticTransform(AffineTransform):
 
   def mixture(self, params):
     """`(logits, locations, log_scales)`, each `[..., K]`, from `params`."""
+    return self._pieces(params)[2:]
+
+  def _pieces(self, params):
+    """`(log_scale, shift, logits, locations, log_scales)` in one split, so
+    the backward pass joins their gradients in one concatenation."""
     k = self.num_components
-    return (params[..., 2:2 + k], params[..., 2 + k:2 + 2 * k],
-            tf.maximum(params[..., 2 + 2 * k:],
-                       mixture_logistic_cdf.LOG_SCALE_MIN))
+    raw, shift, logits, locs, log_scales = tf.split(
+        params, [1, 1, k, k, k], axis=-1)
+    return (self._log_scale(tf.squeeze(raw, -1)), tf.squeeze(shift, -1),
+            logits, locs,
+            tf.maximum(log_scales, mixture_logistic_cdf.LOG_SCALE_MIN))
 
   def forward(self, x, params):
     if not self.num_components:
       return super().forward(x, params)
-    x, cdf_log_det = mixture_logistic_cdf.logit_cdf_and_log_det(
-        x, *self.mixture(params))
-    y, affine_log_det = super().forward(x, params)
+    log_scale, shift, *mixture = self._pieces(params)
+    x, cdf_log_det = mixture_logistic_cdf.logit_cdf_and_log_det(x, *mixture)
+    y, affine_log_det = self._affine_forward(x, log_scale, shift)
     return y, cdf_log_det + affine_log_det
 
   def inverse(self, y, params):
-    x, affine_log_det = super().inverse(y, params)
     if not self.num_components:
-      return x, affine_log_det
-    mixture = self.mixture(params)
+      return super().inverse(y, params)
+    log_scale, shift, *mixture = self._pieces(params)
+    x, affine_log_det = self._affine_inverse(y, log_scale, shift)
     x = mixture_logistic_cdf.inverse_logit_cdf(x, *mixture)
     _, cdf_log_det = mixture_logistic_cdf.logit_cdf_and_log_det(x, *mixture)
     return x, affine_log_det - cdf_log_det

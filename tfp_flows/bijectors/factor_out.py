@@ -106,12 +106,16 @@ class FactorOut(flow_bijector.FlowBijector):
       h = self.prior_network(z_stay, context=context, training=training)
     else:
       h = self.prior_network(z_stay, training=training)
-    mean, raw = h[..., :self._leave], h[..., self._leave:]
+    if self._prior_scale == "none":
+      return h, tf.zeros_like(h)
+    mean, raw = tf.split(h, 2, axis=-1)
     if self._prior_scale == "exp":
       return mean, -raw
-    if self._prior_scale == "sigmoid":
-      return mean, tf.math.log_sigmoid(raw + 2.0)
-    return mean, tf.zeros_like(mean)
+    return mean, tf.math.log_sigmoid(raw + 2.0)
+
+  def _split_channels(self, x):
+    """`(z_stay, z_leave)`; a split, whose gradient is a concatenation."""
+    return tf.split(x, [self._stay, self._leave], axis=-1)
 
   def _forward_and_log_det(self, x, training, context=None):
     log_det = tf.zeros(tf.shape(x)[:1], x.dtype)
@@ -119,7 +123,7 @@ class FactorOut(flow_bijector.FlowBijector):
       x, log_det = self._mix.forward_and_log_det(x, training=training,
                                                  context=context)
     context = self._context_after_mix(context)
-    z_stay, z_leave = x[..., :self._stay], x[..., self._stay:]
+    z_stay, z_leave = self._split_channels(x)
     mean, log_scale = self._prior(z_stay, training, context)
     eps = (z_leave - mean) * tf.exp(log_scale)
     log_det += tf.reduce_sum(log_scale, axis=[1, 2, 3])
@@ -131,7 +135,7 @@ class FactorOut(flow_bijector.FlowBijector):
 
   def _inverse_and_log_det(self, y, training, context=None):
     after_mix = self._context_after_mix(context)
-    z_stay, eps = y[..., :self._stay], y[..., self._stay:]
+    z_stay, eps = self._split_channels(y)
     log_det = tf.zeros(tf.shape(y)[:1], y.dtype)
     if self._inner is not None:
       z_stay, log_det = self._inner.inverse_and_log_det(

@@ -220,8 +220,8 @@ class MaskedConvFlow(flow_bijector.FlowBijector):
     channels = self._event_shape_hwc[-1]
     if self._additive:
       return params, None
-    return params[..., :channels], tf.math.log_sigmoid(
-        params[..., channels:] + 2.0)
+    mu, raw = tf.split(params, [channels, channels], axis=-1)
+    return mu, tf.math.log_sigmoid(raw + 2.0)
 
   def _kernel_in_image(self, kernel):
     """A kernel of A's frame `[kh, kw, in, out]` as it acts on the image."""
@@ -247,9 +247,15 @@ class MaskedConvFlow(flow_bijector.FlowBijector):
     paddings = [[0, 0], sequential if along_rows else [half, half],
                 [half, half] if along_rows else sequential, [0, 0]]
     padded = tf.pad(x, paddings)
-    if along_rows:
-      return padded[:, :-1] if before else padded[:, 1:]
-    return padded[:, :, :-1] if before else padded[:, :, 1:]
+    # tf.slice, whose gradient is a pad: a strided slice's is a strided write
+    # into a zeroed copy, 8% of MaCow's CPU training step.
+    axis = 1 if along_rows else 2
+    begin = [0, 0, 0, 0]
+    size = [-1, -1, -1, -1]
+    size[axis] = tf.shape(padded)[axis] - 1
+    if not before:
+      begin[axis] = 1
+    return tf.slice(padded, begin, size)
 
   def _forward_and_log_det(self, x, training, context=None):
     # The whole pass runs on the image's own layout (the kernels are mapped

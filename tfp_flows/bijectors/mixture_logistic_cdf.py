@@ -66,7 +66,7 @@ ROOT_MAX_ITERATIONS = 100
 
 def _log_weights_and_standardized(x, logits, locs, log_scales):
   log_weights = tf.nn.log_softmax(logits, axis=-1)
-  z = (x[..., tf.newaxis] - locs) * tf.exp(-log_scales)
+  z = (tf.expand_dims(x, -1) - locs) * tf.exp(-log_scales)
   return log_weights, z
 
 
@@ -100,7 +100,7 @@ def log_pdf(x, logits, locs, log_scales):
 
 def root_bracket(target_logit, locs, log_scales):
   """`(low, high)` that provably contain the `x` with `logit F(x) = l`."""
-  ends = locs + tf.exp(log_scales) * target_logit[..., tf.newaxis]
+  ends = locs + tf.exp(log_scales) * tf.expand_dims(target_logit, -1)
   return tf.reduce_min(ends, -1), tf.reduce_max(ends, -1)
 
 

@@ -69,8 +69,10 @@ class ChannelPartition(Partition):
     return (h, w, c - c // 2), (h, w, c // 2)
 
   def _split(self, x):
-    first = x.shape[-1] - x.shape[-1] // 2
-    return x[..., :first], x[..., first:]
+    # tf.split, not indexing: the gradient of an index is a strided write
+    # into a zeroed copy of `x`, the split's a concatenation.
+    channels = x.shape[-1]
+    return tf.split(x, [channels - channels // 2, channels // 2], axis=-1)
 
   def _merge(self, first, second):
     return tf.concat([first, second], axis=-1)
@@ -102,8 +104,7 @@ class ColumnPartition(_PairedColumns):
   name = "columns"
 
   def _split(self, x):
-    pairs = self._pairs(x)
-    return pairs[..., 0, :], pairs[..., 1, :]
+    return tf.unstack(self._pairs(x), axis=-2)
 
   def _merge(self, first, second):
     return self._unpairs(tf.stack([first, second], axis=-2))
@@ -117,8 +118,7 @@ class CheckerboardPartition(_PairedColumns):
     return tf.reshape(rows % 2 == 1, [1, -1, 1, 1])
 
   def _split(self, x):
-    pairs = self._pairs(x)
-    even_col, odd_col = pairs[..., 0, :], pairs[..., 1, :]
+    even_col, odd_col = tf.unstack(self._pairs(x), axis=-2)
     odd_rows = self._odd_rows(even_col)
     # (i + j) even: column 2k on even rows, column 2k+1 on odd rows.
     return (tf.where(odd_rows, odd_col, even_col),
