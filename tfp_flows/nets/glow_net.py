@@ -1,5 +1,6 @@
 """Glow's coupling network."""
 
+import tensorflow as tf
 import tf_keras
 
 from tfp_flows.nets import layers
@@ -24,6 +25,6 @@ class GlowNet(tf_keras.layers.Layer):
     self.out = layers.zero_conv(output_channels)
 
   def call(self, x, training=False):
-    h = tf_keras.activations.relu(self.norm_in(self.hidden_in(x)))
-    h = tf_keras.activations.relu(self.norm_mid(self.hidden_mid(h)))
+    h = tf.nn.relu(self.norm_in.after_conv(self.hidden_in, x))
+    h = tf.nn.relu(self.norm_mid.after_conv(self.hidden_mid, h))
     return self.out(h)

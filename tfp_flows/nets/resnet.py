@@ -1,5 +1,6 @@
 """RealNVP's residual coupling network (ActNorm in place of batch norm)."""
 
+import tensorflow as tf
 import tf_keras
 
 from tfp_flows import scanning
@@ -18,8 +19,9 @@ class _ResidualBlock(tf_keras.layers.Layer):
     self.conv_b = tf_keras.layers.Conv2D(channels, 3, padding="same")
 
   def call(self, x):
-    h = self.conv_a(tf_keras.activations.relu(self.norm_a(x)))
-    return x + self.conv_b(tf_keras.activations.relu(self.norm_b(h)))
+    h = self.norm_b.after_conv(self.conv_a,
+                               tf.nn.relu(self.norm_a(x)))
+    return x + self.conv_b(tf.nn.relu(h))
 
 
 class ResNet(tf_keras.layers.Layer):
