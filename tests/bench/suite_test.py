@@ -30,8 +30,12 @@ class CellSelectionTest(absltest.TestCase):
     with self.assertRaisesRegex(suite.app.UsageError, "matches no cell"):
       suite._selected(self.cells, ["nope"])
 
-  def test_no_selection_is_every_cell(self):
-    self.assertEqual(suite._selected(self.cells, []), list(self.cells))
+  def test_no_selection_is_every_cell_but_the_scanned_ones(self):
+    selected = suite._selected(self.cells, [])
+    self.assertEqual(
+        selected, [n for n in self.cells if not n.endswith("/scanned")])
+    self.assertIn("compile/macow", selected)
+    self.assertIn("attention/flowpp/xla", selected)
 
 
 if __name__ == "__main__":
