@@ -30,10 +30,11 @@ Each cell runs in its own process (peak memory is its own; see
 - The float32 4096x4096 matmul rate on all threads, before and after the
   cells.
 
-A full run takes far longer than the 15 minutes it should: about 52
-minutes on a 68 GFLOP/s host, most of it compiling the first step of the
-`cifar10` presets (3-5 minutes each under XLA). The JSON is rewritten after
-every cell, so a run stopped part-way keeps what it measured.
+A full run takes longer than the 15 minutes it should: 19.9 minutes on a
+2-core AVX-512 host (matmul 418-433 GFLOP/s), 12 of them in the `cifar10`
+first-step and attention cells (MaCow's first step alone, 275 s). The
+JSON is rewritten after every cell, so a run stopped part-way keeps what it
+measured.
 
 A full run writes `bench/results/suite.json` (with the CPU, its flags, the
 cores, the TF version and the date), `docs/benchmarks.md` and

@@ -47,9 +47,14 @@ def _header(results):
   ]
 
 
-def _train_table(results):
+_TRAIN_HEADING = "## Training step of each CPU preset (batch of the preset)"
+_ATTENTION_HEADING = ("## Flow++ with attention at 32x32x3 (`cifar10_narrow`, "
+                      "batch 16)")
+
+
+def _step_table(results, prefix, heading):
   lines = [
-      "## Training step of each CPU preset (batch of the preset)",
+      heading,
       "",
       "| cell | params | batch | images/s | peak GiB | trace+compile s | "
       "GFLOP/step | GFLOP/s | of matmul | log_prob ms/image | "
@@ -57,7 +62,7 @@ def _train_table(results):
       "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
   ]
   for name, f in results["cells"].items():
-    if not name.startswith("train/") or "error" in f:
+    if not name.startswith(prefix) or "error" in f:
       continue
     inference = (f"{f['log_prob_ms_per_image']:.2f} | "
                  f"{f['sample_ms_per_image']:.1f}"
@@ -133,8 +138,11 @@ def _failures(results):
 
 
 def markdown(results):
-  return "\n".join(_header(results) + _train_table(results)
-                   + _vs_tfp_table(results) + _compile_table(results)
+  return "\n".join(_header(results)
+                   + _step_table(results, "train/", _TRAIN_HEADING)
+                   + _vs_tfp_table(results)
+                   + _step_table(results, "attention/", _ATTENTION_HEADING)
+                   + _compile_table(results)
                    + _failures(results))
 
 
