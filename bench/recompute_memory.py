@@ -9,9 +9,10 @@ recompute_gradients`). For Glow at 256x256x3 (6 levels x 8 steps, width
 256, 5 bits) and MaCow's `celeba256` preset, each in its own process per
 (recomputation, batch): the train step's activation memory (the peak
 resident set during the timed steps, reset before them, minus the resident
-set just before them, once model, optimizer slots, EMA and the traced step
-exist; see `suite_cells.memory`) and step time, without XLA (graph mode: XLA
-sees the forward and the recomputation together and may merge them back).
+set once model, optimizer slots and EMA exist; see `suite_cells.memory`)
+and step time, without XLA (graph mode: XLA sees the forward and the
+recomputation together and may merge them back) and without oneDNN (its
+pool of freed buffers hides the activations from the resident set).
 
 The activation memory per image is the slope of a least-squares line
 through the batches (the intercept is what does not grow with the batch:
@@ -44,7 +45,12 @@ MODELS = {
 
 # glibc raises its mmap threshold as big buffers are freed, after which
 # freed activations stay in the resident set; fixed, they leave it.
-_MALLOC_ENV = {"MALLOC_MMAP_THRESHOLD_": "131072"}
+# TensorFlow's oneDNN kernels (on by default on AVX-512 CPUs) allocate
+# through a pool that keeps freed buffers: on such a host the resident set
+# did not grow from batch 1 to 2 of Glow at 256x256. Off, the kernels are
+# Eigen's; the activations kept, which recomputation changes, are the same.
+_MEMORY_ENV = {"MALLOC_MMAP_THRESHOLD_": "131072",
+               "TF_ENABLE_ONEDNN_OPTS": "0"}
 
 # CI's smoke run: the mechanics on a tiny Glow, a few seconds a cell.
 _SMOKE_MODELS = {"glow_tiny": dict(family="glow", preset="tiny",
@@ -65,34 +71,46 @@ flags.DEFINE_string("markdown", None, "Table path (default "
 FLAGS = flags.FLAGS
 
 
-def _fit(cells, budget_gib):
-  """Per-image activation memory and time, and the extrapolated batch."""
+def _fit(cells, budget_gib, require_growth=True):
+  """Per-image activation memory and time, and the extrapolated batch.
+
+  `require_growth=False` (the smoke run) accepts a slope within the
+  resident set's noise: a tiny model's activations are a few pages.
+  """
   batches = np.array([c["batch_size"] for c in cells], float)
   memory = np.array([c["activation_gib"] for c in cells])
   per_image, fixed = np.polyfit(batches, memory, 1)
+  if per_image <= 0 and require_growth:
+    raise RuntimeError(
+        f"Activation memory did not grow with the batch ({memory.tolist()} "
+        f"GiB at batches {batches.tolist()}): the resident set does not "
+        f"show what the steps allocate on this host, so no figure is "
+        f"written.")
   # Time per image at the largest batch, where fixed per-step costs weigh
   # least.
   largest = max(cells, key=lambda c: c["batch_size"])
-  resident = min(c["before_steps_gib"] for c in cells)
+  resident = min(c["built_gib"] for c in cells)
   return {
       "activation_gib_per_image": float(per_image),
       "activation_gib_fixed": float(fixed),
       "step_s_per_image": largest["step_s_median"] / largest["batch_size"],
-      "largest_batch_in_budget": int((budget_gib - resident - fixed)
-                                     // per_image),
-      "resident_before_steps_gib": resident,
+      "largest_batch_in_budget": (
+          int((budget_gib - resident - fixed) // per_image)
+          if per_image > 0 else None),
+      "resident_after_build_gib": resident,
   }
 
 
 def _markdown(results):
   lines = [
-      f"# Activation memory at 256x256 (graph mode, no XLA)",
+      f"# Activation memory at 256x256 (graph mode, no XLA, no oneDNN)",
       "",
       f"`bazel run //bench:recompute_memory`, batches "
       f"{', '.join(map(str, results['batches']))}, matmul "
       f"{results['matmul_gflops']:.0f} GFLOP/s. Memory per image: the slope "
-      f"of the steps' peak RSS minus the RSS before them over the batches; "
-      f"largest batch "
+      f"over the batches of the steps' peak RSS minus the RSS once the model "
+      f"and optimizer are built (fixed: what does not grow with the batch, "
+      f"the traced graph included); largest batch "
       f"extrapolated to {results['budget_gib']:g} GiB.",
       "",
       "| model | recompute | GiB / image | fixed GiB | s / image (largest "
@@ -105,7 +123,8 @@ def _markdown(results):
     for label, fit in (("no", plain), ("yes", recomputed)):
       ratios = ("", "")
       if label == "yes":
-        ratios = (f"{model['memory_ratio']:.1f}x less",
+        memory_ratio = model["memory_ratio"]
+        ratios = (f"{memory_ratio:.1f}x less" if memory_ratio else "n/a",
                   f"{model['time_ratio']:.2f}x")
       lines.append(
           f"| {name} | {label} | {fit['activation_gib_per_image']:.2f} | "
@@ -137,7 +156,7 @@ def main(argv):
         figures = cell_process.run(
             "memory", dict(cell, batch_size=batch,
                            recompute_gradients=recompute),
-            1 if FLAGS.smoke else FLAGS.steps, env=_MALLOC_ENV)
+            1 if FLAGS.smoke else FLAGS.steps, env=_MEMORY_ENV)
         if "error" in figures:
           raise RuntimeError(f"{name} batch {batch} recompute={recompute}: "
                              f"{figures['stderr_tail']}")
@@ -145,10 +164,13 @@ def main(argv):
               f"{figures['activation_gib']:.2f} GiB, step "
               f"{figures['step_s_median']:.2f} s", flush=True)
         cells.append(figures)
-      model[label] = _fit(cells, FLAGS.budget_gib)
+      model[label] = _fit(cells, FLAGS.budget_gib,
+                          require_growth=not FLAGS.smoke)
       model[label + "_cells"] = cells
-    model["memory_ratio"] = (model["plain"]["activation_gib_per_image"]
-                             / model["recompute"]["activation_gib_per_image"])
+    recomputed = model["recompute"]["activation_gib_per_image"]
+    model["memory_ratio"] = (
+        model["plain"]["activation_gib_per_image"] / recomputed
+        if recomputed > 0 else None)
     model["time_ratio"] = (model["recompute"]["step_s_per_image"]
                            / model["plain"]["step_s_per_image"])
     results["models"][name] = model

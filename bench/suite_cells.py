@@ -172,16 +172,23 @@ def memory(family, preset, batch_size, recompute_gradients, steps,
   """Activation memory and step time of a train step; figures as a dict.
 
   `activation_gib` is the peak resident set during the timed steps minus
-  the resident set just before them (model, initialisation, optimizer
-  slots, EMA and the traced step all exist by then): what one step holds
-  at once. The peak is reset first (Linux's `clear_refs`), so trace-time
-  peaks do not count. Run it with `MALLOC_MMAP_THRESHOLD_` fixed (as
-  `recompute_memory` does), so freed buffers leave the resident set.
+  the resident set once the model (initialised), optimizer slots and EMA
+  exist, before the step is traced. The peak is reset before the timed
+  steps (Linux's `clear_refs`), so trace-time peaks do not count; what the
+  trace leaves resident (the graph) is the same at every batch size, and
+  `recompute_memory`'s per-image slope drops it. The baseline is not the
+  resident set just before the timed steps: an allocator that keeps freed
+  buffers for reuse (oneDNN's, which TensorFlow turns on for AVX-512 CPUs)
+  holds a step's activations resident between steps, and its pool hid
+  them from the resident set altogether. Run it with oneDNN off and
+  `MALLOC_MMAP_THRESHOLD_` fixed (as `recompute_memory` does), so freed
+  buffers leave the resident set.
   """
   cell = train_cell(family, preset, jit_compile, batch_size, shape,
                     overrides, random_images=True,
                     recompute_gradients=recompute_gradients)
   cell.optimizer.build(cell.model.trainable_variables)
+  built_gib = _resident_gib()
   seed = tf.constant([0, 0], tf.int64)
   step = lambda: float(cell.step(cell.images, seed)["loss_bpd"])
   start = time.perf_counter()
@@ -201,10 +208,10 @@ def memory(family, preset, batch_size, recompute_gradients, steps,
              "jit_compile": cell.step.jit_compile,
              "event_shape": list(cell.event_shape),
              "parameters": cell.model.parameter_counts()["total"],
-             "before_steps_gib": before_gib}
+             "built_gib": built_gib, "before_steps_gib": before_gib}
   results.update(_step_figures(first, times, batch_size))
   results["steps_peak_gib"] = _status_gib("VmHWM")
-  results["activation_gib"] = results["steps_peak_gib"] - before_gib
+  results["activation_gib"] = results["steps_peak_gib"] - built_gib
   return results
 
 
