@@ -1,7 +1,7 @@
 """Benchmark: activation memory at 256x256 with and without recomputation.
 
     bazel run //bench:recompute_memory
-    bazel run //bench:recompute_memory -- --models=glow256 --batches=1,2
+    bazel run //bench:recompute_memory -- --models=glow256 --batches=1,2,4
 
 `train.recompute_gradients` keeps only each flow layer's input for the
 backward pass and recomputes the layer there (`bijectors.
@@ -59,7 +59,8 @@ _SMOKE_MODELS = {"glow_tiny": dict(family="glow", preset="tiny",
 flags.DEFINE_list("models", list(MODELS), f"Of {sorted(MODELS)}.")
 flags.DEFINE_bool("smoke", False, "A tiny Glow instead of --models, 1 timed "
                   "step (CI); writes only where told.")
-flags.DEFINE_list("batches", ["1", "2"], "Batch sizes (at least two).")
+flags.DEFINE_list("batches", ["1", "2", "4"], "Batch sizes (at least two; "
+                  "a slope through three is steadier).")
 flags.DEFINE_integer("steps", 3, "Timed steps per cell, after the first "
                      "call and one warm-up.")
 flags.DEFINE_float("budget_gib", 20.0, "Memory to extrapolate the largest "
