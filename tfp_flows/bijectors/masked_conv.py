@@ -248,7 +248,8 @@ class MaskedConvFlow(flow_bijector.FlowBijector):
                 [half, half] if along_rows else sequential, [0, 0]]
     padded = tf.pad(x, paddings)
     # tf.slice, whose gradient is a pad: a strided slice's is a strided write
-    # into a zeroed copy, 8% of MaCow's CPU training step.
+    # into a zeroed copy (with the parameters' indexing, 8% of MaCow's CPU
+    # training step).
     axis = 1 if along_rows else 2
     begin = [0, 0, 0, 0]
     size = [-1, -1, -1, -1]
