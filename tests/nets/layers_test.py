@@ -9,13 +9,16 @@ from tfp_flows.nets import initialization
 from tfp_flows.nets import layers
 
 
-def _built(kernel_size, seed=0):
-  """A bias-free conv and an ActNorm after it, with non-trivial weights."""
+def _built(kernel_size, seed=0, **conv_kwargs):
+  """A conv (bias-free by default) and an ActNorm after it, with
+  non-trivial weights."""
   rng = np.random.default_rng(seed)
-  conv = tf_keras.layers.Conv2D(5, kernel_size, padding="same",
-                                use_bias=False)
+  conv_kwargs = dict(dict(padding="same", use_bias=False), **conv_kwargs)
+  conv = tf_keras.layers.Conv2D(5, kernel_size, **conv_kwargs)
   norm = layers.ActNorm()
   norm(conv(tf.zeros((1, 6, 6, 3))))
+  if conv.use_bias:
+    conv.bias.assign(rng.normal(size=5))
   norm.bias.assign(rng.normal(size=5))
   norm.log_scale.assign(rng.normal(scale=0.5, size=5))
   x = tf.constant(rng.normal(size=(4, 6, 6, 3)), tf.float32)
@@ -27,6 +30,14 @@ class ActNormAfterConvTest(tf.test.TestCase, parameterized.TestCase):
   @parameterized.parameters(1, 3)
   def test_equals_the_norm_of_the_conv(self, kernel_size):
     conv, norm, x = _built(kernel_size)
+    self.assertAllClose(norm.after_conv(conv, x), norm(conv(x)),
+                        rtol=1e-5, atol=1e-5)
+
+  @parameterized.parameters(
+      dict(use_bias=True), dict(strides=2), dict(padding="valid"),
+      dict(dilation_rate=2))
+  def test_equals_the_norm_of_any_conv(self, **conv_kwargs):
+    conv, norm, x = _built(3, seed=3, **conv_kwargs)
     self.assertAllClose(norm.after_conv(conv, x), norm(conv(x)),
                         rtol=1e-5, atol=1e-5)
 

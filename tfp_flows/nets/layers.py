@@ -29,9 +29,10 @@ class ActNorm(tf_keras.layers.Layer):
     return (x + self.bias) * tf.exp(self.log_scale)
 
   def after_conv(self, conv, x):
-    """`self(conv(x))` as one convolution, for a bias-free stride-1 `conv`.
+    """`self(conv(x))` as one convolution, for a `tf_keras` `Conv2D`.
 
-    `(x * W + b) * s = x * (W s) + b s`: the scale is folded into the kernel
+    `(x * W + c + b) * s = x * (W s) + (c + b) s` (`c` the conv's own bias,
+    if any): the scale is folded into the kernel
     (a few thousand multiplies) instead of applied to every activation: the
     graph optimiser fuses the bias and a following ReLU into the
     convolution, and the backward pass has no activation-sized products.
@@ -40,12 +41,14 @@ class ActNorm(tf_keras.layers.Layer):
       # The data-dependent init reads conv(x); a first call builds both.
       return self(conv(x))
     scale = tf.exp(self.log_scale)
-    outputs = tf.nn.conv2d(x, conv.kernel * scale, strides=1,
-                           padding=conv.padding.upper())
+    outputs = tf.nn.conv2d(x, conv.kernel * scale, strides=conv.strides,
+                           padding=conv.padding.upper(),
+                           dilations=conv.dilation_rate)
+    bias = self.bias + conv.bias if conv.use_bias else self.bias
     # An add, not tf.nn.bias_add: after a BiasAdd the optimiser fuses the
     # bias gradient into the kernel's (oneDNN's Conv2DBackpropFilterWithBias),
     # 5-12% slower than the two apart for Glow's hidden convolutions here.
-    return outputs + self.bias * scale
+    return outputs + bias * scale
 
 
 def zero_conv(filters, kernel_size=3, name=None):
