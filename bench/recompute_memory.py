@@ -17,10 +17,23 @@ pool of freed buffers hides the activations from the resident set).
 The activation memory per image is the slope of a least-squares line
 through the batches (the intercept is what does not grow with the batch:
 the traced graph, workspace); from it the largest batch that fits in
-`--budget_gib` is extrapolated, not probed. Figures go to
-bench/results/recompute_memory.json and a table to docs/recompute_memory.md.
+`--budget_gib` is extrapolated, not probed. Nor is a batch run whose peak,
+predicted from the batches before it, exceeds `--memory_limit_gib` (this
+machine's memory by default): MaCow's `celeba256` without recomputation
+takes about 13 GiB at batch 1, so a 24 GiB host runs batch 1 alone, and
+its per-image figure is then the activation at batch 1 (an upper bound:
+the fixed part is counted in it). The memory ratio compares slopes when
+both modes have two batches or more, and the activations at the smallest
+batch otherwise; the time ratio compares the time per image at the
+largest batch both modes ran.
+
+Figures go to bench/results/recompute_memory.json and a table to
+docs/recompute_memory.md; a run of some `--models` replaces their entries
+and keeps the others' (each entry records its own batches and matmul rate).
 """
 
+import datetime
+import json
 import os
 
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
@@ -65,6 +78,9 @@ flags.DEFINE_integer("steps", 3, "Timed steps per cell, after the first "
                      "call and one warm-up.")
 flags.DEFINE_float("budget_gib", 20.0, "Memory to extrapolate the largest "
                    "batch for.")
+flags.DEFINE_float("memory_limit_gib", None, "Skip a batch whose predicted "
+                   "peak resident set exceeds this (default: 90% of this "
+                   "machine's memory).")
 flags.DEFINE_string("output", None, "JSON path (default bench/results/"
                     "recompute_memory.json).")
 flags.DEFINE_string("markdown", None, "Table path (default "
@@ -75,12 +91,17 @@ FLAGS = flags.FLAGS
 def _fit(cells, budget_gib, require_growth=True):
   """Per-image activation memory and time, and the extrapolated batch.
 
+  One cell (the only batch that fit) gives its activation as the per-image
+  figure, fixed part included, flagged `single_batch`.
   `require_growth=False` (the smoke run) accepts a slope within the
   resident set's noise: a tiny model's activations are a few pages.
   """
   batches = np.array([c["batch_size"] for c in cells], float)
   memory = np.array([c["activation_gib"] for c in cells])
-  per_image, fixed = np.polyfit(batches, memory, 1)
+  if len(cells) == 1:
+    per_image, fixed = memory[0] / batches[0], 0.0
+  else:
+    per_image, fixed = np.polyfit(batches, memory, 1)
   if per_image <= 0 and require_growth:
     raise RuntimeError(
         f"Activation memory did not grow with the batch ({memory.tolist()} "
@@ -94,6 +115,7 @@ def _fit(cells, budget_gib, require_growth=True):
   return {
       "activation_gib_per_image": float(per_image),
       "activation_gib_fixed": float(fixed),
+      "single_batch": len(cells) == 1,
       "step_s_per_image": largest["step_s_median"] / largest["batch_size"],
       "largest_batch_in_budget": (
           int((budget_gib - resident - fixed) // per_image)
@@ -102,37 +124,117 @@ def _fit(cells, budget_gib, require_growth=True):
   }
 
 
+def _predicted_peak_gib(cells, batch):
+  """The peak resident set `batch` would reach, from the cells before it.
+
+  From one cell the activation is taken to grow in proportion to the batch
+  (no fixed part: an overestimate), from more along their fitted line.
+  """
+  if not cells:
+    return None
+  built = max(c["built_gib"] for c in cells)
+  if len(cells) == 1:
+    only = cells[0]
+    return built + only["activation_gib"] * batch / only["batch_size"]
+  per_image, fixed = np.polyfit([c["batch_size"] for c in cells],
+                                [c["activation_gib"] for c in cells], 1)
+  return built + fixed + per_image * batch
+
+
+def _ratios(plain_cells, recompute_cells, plain, recompute):
+  """`(memory ratio, its basis, time ratio, the batch it is at)`."""
+  if not (plain["single_batch"] or recompute["single_batch"]):
+    memory_ratio = (plain["activation_gib_per_image"]
+                    / recompute["activation_gib_per_image"]
+                    if recompute["activation_gib_per_image"] > 0 else None)
+    basis = "slopes"
+  else:
+    batch = min(c["batch_size"] for c in plain_cells)
+    at = lambda cells: next(c for c in cells if c["batch_size"] == batch)
+    memory_ratio = (at(plain_cells)["activation_gib"]
+                    / at(recompute_cells)["activation_gib"])
+    basis = f"batch {batch}"
+  common = max({c["batch_size"] for c in plain_cells}
+               & {c["batch_size"] for c in recompute_cells})
+  per_image = lambda cells: next(
+      c["step_s_median"] for c in cells if c["batch_size"] == common) / common
+  return (memory_ratio, basis,
+          per_image(recompute_cells) / per_image(plain_cells), common)
+
+
+def _memory_total_gib():
+  with open("/proc/meminfo") as f:
+    for line in f:
+      if line.startswith("MemTotal:"):
+        return int(line.split()[1]) / 2 ** 20
+  raise KeyError("MemTotal")
+
+
 def _markdown(results):
   lines = [
       f"# Activation memory at 256x256 (graph mode, no XLA, no oneDNN)",
       "",
-      f"`bazel run //bench:recompute_memory`, batches "
-      f"{', '.join(map(str, results['batches']))}, matmul "
-      f"{results['matmul_gflops']:.0f} GFLOP/s. Memory per image: the slope "
+      f"`bazel run //bench:recompute_memory`. Memory per image: the slope "
       f"over the batches of the steps' peak RSS minus the RSS once the model "
       f"and optimizer are built (fixed: what does not grow with the batch, "
-      f"the traced graph included); largest batch "
-      f"extrapolated to {results['budget_gib']:g} GiB.",
+      f"the traced graph included); from a single batch (the only one that "
+      f"fit the machine), the activation at that batch, fixed part "
+      f"included. Largest batch extrapolated to "
+      f"{results['budget_gib']:g} GiB. Memory ratio: of the slopes, or at "
+      f"the smallest batch when a mode ran one batch; time ratio: per image "
+      f"at the largest batch both modes ran.",
       "",
-      "| model | recompute | GiB / image | fixed GiB | s / image (largest "
-      "batch) | largest "
-      "batch | memory ratio | time ratio |",
-      "|---|---|---|---|---|---|---|---|",
+      "| model | recompute | batches | GiB / image | fixed GiB | s / image "
+      "(largest batch) | largest batch | memory ratio | time ratio | matmul "
+      "GFLOP/s |",
+      "|---|---|---|---|---|---|---|---|---|---|",
   ]
   for name, model in results["models"].items():
-    plain, recomputed = model["plain"], model["recompute"]
-    for label, fit in (("no", plain), ("yes", recomputed)):
+    for label in ("plain", "recompute"):
+      fit = model[label]
+      batches = ", ".join(str(c["batch_size"]) for c in model[label + "_cells"])
+      if model.get(label + "_skipped"):
+        batches += f" ({', '.join(map(str, model[label + '_skipped']))} " \
+                   f"would not fit)"
       ratios = ("", "")
-      if label == "yes":
+      if label == "recompute":
         memory_ratio = model["memory_ratio"]
-        ratios = (f"{memory_ratio:.1f}x less" if memory_ratio else "n/a",
-                  f"{model['time_ratio']:.2f}x")
+        ratios = (
+            f"{memory_ratio:.1f}x less ({model['memory_ratio_basis']})"
+            if memory_ratio else "n/a",
+            f"{model['time_ratio']:.2f}x (batch {model['time_ratio_batch']})")
       lines.append(
-          f"| {name} | {label} | {fit['activation_gib_per_image']:.2f} | "
+          f"| {name} | {'yes' if label == 'recompute' else 'no'} | {batches} "
+          f"| {fit['activation_gib_per_image']:.2f} | "
           f"{fit['activation_gib_fixed']:.2f} | "
           f"{fit['step_s_per_image']:.1f} | "
-          f"{fit['largest_batch_in_budget']} | {ratios[0]} | {ratios[1]} |")
+          f"{fit['largest_batch_in_budget']} | {ratios[0]} | {ratios[1]} | "
+          f"{model['matmul_gflops']:.0f} |")
   return "\n".join(lines) + "\n"
+
+
+def _measure(name, cell, recompute, batches, memory_limit_gib):
+  """The cells of one model and mode, smallest batch first; and the
+  batches skipped because their predicted peak exceeds the limit."""
+  cells = []
+  for index, batch in enumerate(batches):
+    predicted = _predicted_peak_gib(cells, batch)
+    if predicted is not None and predicted > memory_limit_gib:
+      print(f"{name} recompute={recompute} batch {batch}: skipped, its "
+            f"predicted peak of {predicted:.1f} GiB exceeds "
+            f"{memory_limit_gib:.1f} GiB", flush=True)
+      return cells, batches[index:]
+    figures = cell_process.run(
+        "memory", dict(cell, batch_size=batch, recompute_gradients=recompute),
+        1 if FLAGS.smoke else FLAGS.steps, env=_MEMORY_ENV)
+    if "error" in figures:
+      raise RuntimeError(f"{name} batch {batch} recompute={recompute}: "
+                         f"{figures['stderr_tail']}")
+    print(f"{name} recompute={recompute} batch {batch}: activation "
+          f"{figures['activation_gib']:.2f} GiB, step "
+          f"{figures['step_s_median']:.2f} s", flush=True)
+    cells.append(figures)
+  return cells, []
 
 
 def main(argv):
@@ -144,48 +246,40 @@ def main(argv):
   unknown = sorted(set(FLAGS.models) - set(MODELS))
   if unknown:
     raise app.UsageError(f"--models: unknown {unknown}; of {sorted(MODELS)}.")
-  results = {"batches": batches, "budget_gib": FLAGS.budget_gib,
-             "steps": FLAGS.steps, "matmul_gflops": timing.matmul_gflops(),
-             "models": {}}
+  memory_limit_gib = FLAGS.memory_limit_gib or 0.9 * _memory_total_gib()
+  output = FLAGS.output or results_io.default_path("recompute_memory")
+  results = {"budget_gib": FLAGS.budget_gib, "models": {}}
+  if not FLAGS.smoke and os.path.exists(output):
+    with open(output) as f:
+      results["models"] = json.load(f)["models"]
   chosen = _SMOKE_MODELS if FLAGS.smoke else {
       name: MODELS[name] for name in FLAGS.models}
   for name, cell in chosen.items():
-    model = {}
+    model = {"batches": batches, "steps": FLAGS.steps,
+             "matmul_gflops": timing.matmul_gflops(),
+             "date": datetime.datetime.now(datetime.timezone.utc).isoformat(
+                 timespec="seconds")}
     for label, recompute in (("plain", False), ("recompute", True)):
-      cells = []
-      for batch in batches:
-        figures = cell_process.run(
-            "memory", dict(cell, batch_size=batch,
-                           recompute_gradients=recompute),
-            1 if FLAGS.smoke else FLAGS.steps, env=_MEMORY_ENV)
-        if "error" in figures:
-          raise RuntimeError(f"{name} batch {batch} recompute={recompute}: "
-                             f"{figures['stderr_tail']}")
-        print(f"{name} {label} batch {batch}: activation "
-              f"{figures['activation_gib']:.2f} GiB, step "
-              f"{figures['step_s_median']:.2f} s", flush=True)
-        cells.append(figures)
+      cells, skipped = _measure(name, cell, recompute, batches,
+                                memory_limit_gib)
       model[label] = _fit(cells, FLAGS.budget_gib,
                           require_growth=not FLAGS.smoke)
       model[label + "_cells"] = cells
-    recomputed = model["recompute"]["activation_gib_per_image"]
-    model["memory_ratio"] = (
-        model["plain"]["activation_gib_per_image"] / recomputed
-        if recomputed > 0 else None)
-    model["time_ratio"] = (model["recompute"]["step_s_per_image"]
-                           / model["plain"]["step_s_per_image"])
+      model[label + "_skipped"] = skipped
+    (model["memory_ratio"], model["memory_ratio_basis"], model["time_ratio"],
+     model["time_ratio_batch"]) = _ratios(
+         model["plain_cells"], model["recompute_cells"], model["plain"],
+         model["recompute"])
     results["models"][name] = model
     # After each model: a long run stopped part-way keeps what it measured.
-    results_io.report(results, "recompute_memory", FLAGS.output)
+    results_io.report(results, "recompute_memory", output)
   table = _markdown(results)
   print(table)
-  default_run = (not FLAGS.smoke and FLAGS.models == list(MODELS)
-                 and FLAGS.batches == flags.FLAGS["batches"].default)
   markdown = FLAGS.markdown or (os.path.join(
       os.environ.get("BUILD_WORKSPACE_DIRECTORY",
                      os.path.dirname(os.path.dirname(os.path.abspath(
                          __file__)))), "docs", "recompute_memory.md")
-                                if default_run else None)
+                                if not (FLAGS.smoke or FLAGS.output) else None)
   if markdown:
     with open(markdown, "w") as f:
       f.write(table)
