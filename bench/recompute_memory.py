@@ -210,7 +210,28 @@ def _markdown(results):
           f"{fit['step_s_per_image']:.1f} | "
           f"{fit['largest_batch_in_budget']} | {ratios[0]} | {ratios[1]} | "
           f"{model['matmul_gflops']:.0f} |")
-  return "\n".join(lines) + "\n"
+  notes = [_single_batch_note(name, model)
+           for name, model in results["models"].items()
+           if model["plain"]["single_batch"]
+           or model["recompute"]["single_batch"]]
+  return "\n".join(lines + ([""] + notes if notes else [])) + "\n"
+
+
+def _single_batch_note(name, model):
+  """What a single batch's figure holds besides activations."""
+  cells = {label: model[label + "_cells"][0]
+           for label in ("plain", "recompute")}
+  return (
+      f"{name}: one batch per mode, so its figures include the fixed part. "
+      f"Once built ({model['plain_cells'][0]['parameters']:,} parameters) "
+      f"the process held {cells['plain']['built_gib']:.2f} GiB; after the "
+      f"first call and a warm-up step, before the timed steps, it held "
+      f"{cells['plain']['before_steps_gib']:.2f} GiB without recomputation "
+      f"and {cells['recompute']['before_steps_gib']:.2f} GiB with it, and "
+      f"the timed steps then peaked at {cells['plain']['steps_peak_gib']:.2f}"
+      f" and {cells['recompute']['steps_peak_gib']:.2f} GiB. What the first "
+      f"steps leave resident (graph, allocator) is not told apart from "
+      f"activations by one batch.")
 
 
 def _measure(name, cell, recompute, batches, memory_limit_gib):

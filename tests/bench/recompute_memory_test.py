@@ -7,7 +7,9 @@ from bench import recompute_memory
 
 def _cell(batch, activation_gib, built_gib=2.0, step_s=1.0):
   return {"batch_size": batch, "activation_gib": activation_gib,
-          "built_gib": built_gib, "step_s_median": step_s * batch}
+          "built_gib": built_gib, "step_s_median": step_s * batch,
+          "parameters": 1000, "before_steps_gib": built_gib + 1.0,
+          "steps_peak_gib": built_gib + activation_gib}
 
 
 class FitTest(absltest.TestCase):
@@ -107,6 +109,18 @@ class MarkdownTest(absltest.TestCase):
                                         "models": {"m": model}})
     self.assertIn("| m | no | 1 (2 would not fit) | 12.00 |", table)
     self.assertIn("4.0x less (batch 1)", table)
+    self.assertIn("m: one batch per mode", table)
+
+  def test_no_note_when_every_mode_ran_several_batches(self):
+    cells = [_cell(1, 1.0), _cell(2, 2.0)]
+    fit = recompute_memory._fit(cells, 20.0)
+    model = {"matmul_gflops": 400.0, "plain_cells": cells,
+             "recompute_cells": cells, "plain": fit, "recompute": fit,
+             "memory_ratio": 1.0, "memory_ratio_basis": "slopes",
+             "time_ratio": 1.0, "time_ratio_batch": 2}
+    table = recompute_memory._markdown({"budget_gib": 20.0,
+                                        "models": {"m": model}})
+    self.assertNotIn("one batch per mode", table)
 
 
 if __name__ == "__main__":
