@@ -131,7 +131,8 @@ def train_cell(family, preset, jit_compile, batch_size=None, shape=None,
   step = train_step_lib.TrainStep(
       state.model, state.optimizer, state.ema, state.strategy,
       config.train.grad_clip_norm, config.train.jit_compile,
-      recompute_gradients)
+      recompute_gradients,
+      lean_graph_optimization=config.train.lean_graph_optimization)
   return TrainCell(step, images, state.model, state.optimizer, event_shape,
                    digits)
 

@@ -55,6 +55,13 @@ def base_config(model_name):
   # and runs 9-36% slower; under XLA on a CPU far slower. For short runs.
   # Same variables and checkpoints either way; see tfp_flows/scanning.py.
   config.train.scan_repeats = False
+  # Have grappler skip its memory and dependency optimisers and its second
+  # round of passes on the step's graph (tfp_flows/training/graph_options.py):
+  # the first call of MaCow's CIFAR-10 step took 68 s instead of 178, Flow++'s
+  # 28-33 s instead of 54-60. Off by default, as scan_repeats: in the same
+  # runs those two steps were 10-13% slower with it (Glow's at 32x32x3 was
+  # not), within a noisy host's spread but not yet ruled out. For short runs.
+  config.train.lean_graph_optimization = False
   config.train.max_checkpoints = 3
 
   config.eval = ml_collections.ConfigDict()

@@ -54,7 +54,8 @@ class _Run(state_lib.TrainState):
     self.train_step = train_step_lib.TrainStep(
         self.model, self.optimizer, self.ema, strategy,
         config.train.grad_clip_norm, jit_compile=config.train.jit_compile,
-        recompute_gradients=config.train.recompute_gradients)
+        recompute_gradients=config.train.recompute_gradients,
+        lean_graph_optimization=config.train.lean_graph_optimization)
     self.train_iterator = iter(train_batches)
     self.checkpoint = tf.train.Checkpoint(
         model=self.model, ema=self.ema, optimizer=self.optimizer,

@@ -20,6 +20,7 @@ import math
 import tensorflow as tf
 
 from tfp_flows import bijectors
+from tfp_flows.training import graph_options
 
 
 class TrainStep:
@@ -34,10 +35,14 @@ class TrainStep:
     jit_compile: compile with XLA (single-device strategies only).
     recompute_gradients: keep only each flow layer's input for the backward
       pass and recompute the rest there (`bijectors.recompute_gradients`).
+    lean_graph_optimization: have grappler skip the passes that cost a deep
+      model's first step most and buy a CPU step nothing
+      (`graph_options.lean_call_options`); False: grappler's defaults.
   """
 
   def __init__(self, model, optimizer, ema, strategy, grad_clip_norm,
-               jit_compile=False, recompute_gradients=False):
+               jit_compile=False, recompute_gradients=False,
+               lean_graph_optimization=False):
     self._model = model
     self._recompute = bool(recompute_gradients)
     self._optimizer = optimizer
@@ -66,13 +71,16 @@ class TrainStep:
     # is drawn outside the compiled step: a run is then the same with or
     # without XLA and on any number of replicas.
     self._sample_noise = tf.function(model.dequantizer.sample_noise)
+    self._call_options = (graph_options.lean_call_options()
+                          if lean_graph_optimization else None)
 
   def __call__(self, images, seed):
     """Runs one step on a global uint8 batch; `seed` is a stateless seed."""
     images = tf.convert_to_tensor(images)
     noise = self._sample_noise(tf.shape(images),
                                tf.convert_to_tensor(seed, tf.int64))
-    return self._compiled(images, noise)
+    with graph_options.calling_with(self._call_options):
+      return self._compiled(images, noise)
 
   def _step(self, images, noise):
     loss, grads = self._strategy.run(self._replica_gradients,
