@@ -125,20 +125,14 @@ def _fit(cells, budget_gib, require_growth=True):
 
 
 def _predicted_peak_gib(cells, batch):
-  """The peak resident set `batch` would reach, from the cells before it.
-
-  From one cell the activation is taken to grow in proportion to the batch
-  (no fixed part: an overestimate), from more along their fitted line.
-  """
+  """The peak resident set `batch` would reach, from the cells before it:
+  along their fit (from one cell, in proportion to its batch, an
+  overestimate)."""
   if not cells:
     return None
-  built = max(c["built_gib"] for c in cells)
-  if len(cells) == 1:
-    only = cells[0]
-    return built + only["activation_gib"] * batch / only["batch_size"]
-  per_image, fixed = np.polyfit([c["batch_size"] for c in cells],
-                                [c["activation_gib"] for c in cells], 1)
-  return built + fixed + per_image * batch
+  fit = _fit(cells, budget_gib=0.0, require_growth=False)
+  return (max(c["built_gib"] for c in cells) + fit["activation_gib_fixed"]
+          + fit["activation_gib_per_image"] * batch)
 
 
 def _ratios(plain_cells, recompute_cells, plain, recompute):

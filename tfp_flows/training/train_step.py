@@ -36,8 +36,8 @@ class TrainStep:
     recompute_gradients: keep only each flow layer's input for the backward
       pass and recompute the rest there (`bijectors.recompute_gradients`).
     lean_graph_optimization: have grappler skip the passes that cost a deep
-      model's first step most and buy a CPU step nothing
-      (`graph_options.lean_call_options`); False: grappler's defaults.
+      model's first step most (`graph_options.lean_call_options`); False:
+      grappler's defaults.
   """
 
   def __init__(self, model, optimizer, ema, strategy, grad_clip_norm,
