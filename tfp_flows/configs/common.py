@@ -57,10 +57,10 @@ def base_config(model_name):
   config.train.scan_repeats = False
   # Have grappler skip its memory and dependency optimisers and its second
   # round of passes on the step's graph (tfp_flows/training/graph_options.py):
-  # the first call of MaCow's CIFAR-10 step took 68 s instead of 178, Flow++'s
-  # 28-33 s instead of 54-60. Off by default, as scan_repeats: in the same
-  # runs those two steps were 10-13% slower with it (Glow's at 32x32x3 was
-  # not), within a noisy host's spread but not yet ruled out. For short runs.
+  # the first call of MaCow's CIFAR-10 step took 71-86 s instead of 138-178,
+  # Flow++'s 28-33 s instead of 54-60. Off by default, as scan_repeats: it
+  # made MaCow's step 20-48% slower (medians 1.49-1.73 s against 1.17-1.24).
+  # For short runs.
   config.train.lean_graph_optimization = False
   config.train.max_checkpoints = 3
 

@@ -26,11 +26,12 @@ Each call of the step must be made inside it, or the function would be
 instantiated (and optimised) a second time with the default options.
 
 `config.train.lean_graph_optimization` turns it on for the training step.
-Measured on a noisy 2-core host (no XLA, batch 4, medians of 5-11 steps):
-Flow++'s CIFAR-10 step took 2.60-2.78 s with it (3 runs) and 2.02-2.73 s
-without (4 runs), MaCow's 1.52 against 1.38 s (1 run each); Glow's at
-32x32x3, batch 32, ran at 193-208 images/s with it and 184-194 without.
-Whether a long run loses that much is not settled, so it is off by default.
+It costs step time where the skipped passes mattered: MaCow's CIFAR-10 step
+(2-core host, no XLA, batch 4, 21 steps, runs alternating) took medians of
+1.73 and 1.49 s with it, 1.17 and 1.24 s without. Flow++'s took 2.60-2.78 s
+(3 runs) against 2.02-2.73 s (4 runs); Glow's at 32x32x3, batch 32, ran at
+193-208 images/s with it and 184-194 without. Off by default: it pays for
+short runs only.
 """
 
 import contextlib
