@@ -8,6 +8,7 @@ import tensorflow as tf
 
 from tfp_flows import data
 from tfp_flows import errors
+from tfp_flows import graph_ops
 from tfp_flows import models
 from tfp_flows.training import checkpointing
 from tfp_flows.training import train
@@ -93,6 +94,17 @@ class SkippedStepTest(tf.test.TestCase):
     out = run.step(images, seed=(0, 3))
     self.assertTrue(bool(out["applied"].numpy()))
     self.assertEqual(int(run.step.consecutive_skips.numpy()), 0)
+
+  def test_the_step_skips_without_a_branch(self):
+    # A tf.cond would capture every variable, slot and EMA shadow.
+    images = next(iter(data.load_dataset("embedded").train(8, seed=0)))
+    run = tiny_run.TinyRun(images)
+    noise = run.model.dequantizer.sample_noise(tf.shape(images), (0, 0))
+    counts = graph_ops.op_counts(
+        run.step._compiled.get_concrete_function(images, noise))
+    self.assertEqual(counts["If"] + counts["StatelessIf"], 0)
+    self.assertEqual(counts["ResourceApplyAdam"],
+                     len(run.model.trainable_variables))
 
 
 class DivergencePolicyTest(tf.test.TestCase):

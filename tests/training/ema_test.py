@@ -50,6 +50,24 @@ class ExponentialMovingAverageTest(tf.test.TestCase):
     # Two reads, subtract, scale and assign per variable; the decay once.
     self.assertLessEqual(len(nodes), 5 * len(many) + 20)
 
+  def test_false_condition_changes_nothing_true_is_an_update(self):
+    variables = _variables()
+    ema = ema_lib.ExponentialMovingAverage(variables, decay=0.9)
+    plain = ema_lib.ExponentialMovingAverage(variables, decay=0.9)
+    update = tf.function(ema.update)
+    for t in range(6):
+      for v in variables:
+        v.assign_add(tf.ones_like(v) * (t + 1))
+      before = [s.numpy() for s in ema.shadows]
+      update(variables, tf.constant(False))
+      for want, shadow in zip(before, ema.shadows):
+        self.assertAllEqual(want, shadow)
+      update(variables, tf.constant(True))
+      plain.update(variables)
+    self.assertEqual(int(ema.num_updates), 6)
+    for want, shadow in zip(plain.shadows, ema.shadows):
+      self.assertAllEqual(want, shadow)
+
 
 if __name__ == "__main__":
   tf.test.main()

@@ -75,6 +75,39 @@ class FusedAdamTest(tf.test.TestCase):
     self.assertEqual(fused["ResourceApplyAdam"], len(SHAPES))
     self.assertLess(fused_total, plain_total / 2)
 
+  def test_false_condition_changes_nothing_true_is_plain_adam(self):
+    for mode in ("graph", "xla"):
+      variables = _variables()
+      optimizer = optimizers.FusedAdam(_schedule())
+      optimizer.build(variables)
+      apply = tf.function(
+          lambda gradients, condition: optimizer.apply_gradients(
+              zip(gradients, variables), condition=condition),
+          jit_compile=mode == "xla")
+      reference, plain = self._train(optimizers.FusedAdam, "graph")
+      for step in range(5):
+        before = [v.numpy() for v in variables + optimizer.variables()]
+        zeros = [tf.zeros(shape) for shape in SHAPES]
+        apply(zeros, tf.constant(False))
+        after = [v.numpy() for v in variables + optimizer.variables()]
+        for want, have in zip(before, after):
+          self.assertAllEqual(want, have, msg=f"{mode}, skipped step {step}")
+        apply(_gradients(step), tf.constant(True))
+      self.assertEqual(int(optimizer.iterations), 5)
+      self.assertEqual(int(plain.iterations), 5)
+      for want, have in zip(reference, variables):
+        self.assertAllClose(want, have, rtol=1e-6, atol=1e-6, msg=mode)
+
+  def test_condition_refuses_sparse_gradients(self):
+    variable = tf.Variable(tf.zeros([4, 2]))
+    optimizer = optimizers.FusedAdam(1e-3)
+    optimizer.build([variable])
+    sparse = tf.IndexedSlices(tf.ones([1, 2]), tf.constant([1]),
+                              tf.constant([4, 2]))
+    with self.assertRaisesRegex(NotImplementedError, "dense gradients"):
+      optimizer.apply_gradients([(sparse, variable)],
+                                condition=tf.constant(True))
+
 
 if __name__ == "__main__":
   tf.test.main()

@@ -28,17 +28,23 @@ class ExponentialMovingAverage(tf.Module):
     t = tf.cast(self.num_updates, tf.float32)
     return tf.minimum(self._decay, (1.0 + t) / (10.0 + t))
 
-  def update(self, variables):
+  def update(self, variables, condition=None):
     """`shadow <- decay * shadow + (1 - decay) * variable`, for each pair.
 
     Written as `shadow -= (1 - decay) * (shadow - variable)` with the rate
     computed once: a model's step then traces (and has grappler optimise)
-    five nodes per variable rather than eight.
+    five nodes per variable rather than eight. `condition` (a scalar bool
+    tensor, or None for always): where False the rate is 0 and the update
+    count stays, so nothing changes, without control flow.
     """
     rate = 1.0 - self.decay()
+    count = 1
+    if condition is not None:
+      rate = tf.where(condition, rate, 0.0)
+      count = tf.cast(condition, self.num_updates.dtype)
     for shadow, variable in zip(self.shadows, variables):
       shadow.assign_sub(rate * (shadow - variable))
-    self.num_updates.assign_add(1)
+    self.num_updates.assign_add(count)
 
   def copy_to(self, variables):
     """Writes the averaged weights into `variables` (same order)."""

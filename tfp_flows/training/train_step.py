@@ -90,24 +90,21 @@ class TrainStep:
     local_grads = self._strategy.experimental_local_results(grads)[0]
     grad_norm = tf.linalg.global_norm(local_grads)
     finite = tf.math.is_finite(loss_value) & tf.math.is_finite(grad_norm)
-
-    def apply():
-      self._strategy.run(self._replica_apply, args=(grads, grad_norm))
-      self._ema.update(self._model.trainable_variables)
-      self.consecutive_skips.assign(0)
-      self._window_loss_sum.assign_add(loss_value)
-      self._window_updates.assign_add(1)
-      return tf.constant(True)
-
-    def skip():
-      self.consecutive_skips.assign_add(1)
-      self.skipped_updates.assign_add(1)
-      return tf.constant(False)
-
-    applied = tf.cond(finite, apply, skip)
+    # A skip is an update that changes nothing (the optimizer's and the
+    # EMA's `condition`), not a `tf.cond`: its branches would capture every
+    # variable, slot and shadow, tracing and executing a switch for each.
+    self._strategy.run(self._replica_apply, args=(grads, grad_norm, finite))
+    self._ema.update(self._model.trainable_variables, condition=finite)
+    applied = tf.cast(finite, tf.int64)
+    consecutive_skips = self.consecutive_skips.assign(tf.where(
+        finite, tf.zeros_like(applied), self.consecutive_skips + 1))
+    self.skipped_updates.assign_add(1 - applied)
+    self._window_loss_sum.assign_add(
+        tf.where(finite, loss_value, tf.zeros_like(loss_value)))
+    self._window_updates.assign_add(applied)
     return {"loss_bpd": loss_value, "grad_norm": grad_norm,
-            "applied": applied,
-            "consecutive_skips": tf.identity(self.consecutive_skips)}
+            "applied": finite,
+            "consecutive_skips": tf.identity(consecutive_skips)}
 
   def take_window(self):
     """`(mean loss in bits/dim, count)` of the updates since the last call.
@@ -140,12 +137,18 @@ class TrainStep:
                                        (loss, grads))
     return loss, grads
 
-  def _replica_apply(self, grads, grad_norm):
-    # The norm is the one `_step` checked: computed once, not per replica.
-    grads, _ = tf.clip_by_global_norm(grads, self._clip, use_norm=grad_norm)
+  def _replica_apply(self, grads, grad_norm, finite):
+    # Clipped by the norm `_step` checked (computed once, not per replica),
+    # as `tf.clip_by_global_norm` scales; a skipped update's gradients become
+    # zeros, which is what the optimizer's `condition` needs.
+    scale = self._clip * tf.minimum(1.0 / grad_norm, 1.0 / self._clip)
+    scale = tf.where(finite, scale, tf.zeros_like(scale))
+    grads = [None if grad is None else
+             tf.math.multiply_no_nan(grad, tf.cast(scale, grad.dtype))
+             for grad in grads]
     self._optimizer.apply_gradients(
         zip(grads, self._model.trainable_variables),
-        experimental_aggregate_gradients=False)
+        experimental_aggregate_gradients=False, condition=finite)
 
 
 def _replica_slice(tensor, context):
