@@ -95,22 +95,18 @@ def _event_shape(config, shape):
   return tuple(data.load_dataset(config.data.dataset).event_shape)
 
 
-class TrainCell(NamedTuple):
-  """What a `train` cell times: the step, its batch, model and optimizer."""
-  step: train_step_lib.TrainStep
+class TrainSetup(NamedTuple):
+  """A preset's config, its train state initialised on data, and a batch."""
+  config: object
+  state: state_lib.TrainState
   images: tf.Tensor
-  model: models.FlowModel
-  optimizer: tf_keras.optimizers.Optimizer
   event_shape: tuple
   digits: bool
 
 
-def train_cell(family, preset, jit_compile, batch_size=None, shape=None,
-               overrides=None, random_images=False,
-               recompute_gradients=False):
-  """This project's `TrainStep` for `family`'s `preset`, initialised on data.
-
-  `jit_compile=None` compiles the step as the preset does.
+def train_setup(family, preset, jit_compile, batch_size=None, shape=None,
+                overrides=None, random_images=False):
+  """`TrainSetup` of `family`'s `preset`; `jit_compile=None`: the preset's.
 
   The images are the embedded digits when the preset trains on them at
   their shape, else random pixels (`random_images` forces those).
@@ -128,13 +124,33 @@ def train_cell(family, preset, jit_compile, batch_size=None, shape=None,
   state.model.initialize(_images(
       event_shape, min(_INIT_IMAGES, batch_size * 2), digits, seed=1,
       n_bits=n_bits))
+  return TrainSetup(config, state, images, event_shape, digits)
+
+
+class TrainCell(NamedTuple):
+  """What a `train` cell times: the step, its batch, model and optimizer."""
+  step: train_step_lib.TrainStep
+  images: tf.Tensor
+  model: models.FlowModel
+  optimizer: tf_keras.optimizers.Optimizer
+  event_shape: tuple
+  digits: bool
+
+
+def train_cell(family, preset, jit_compile, batch_size=None, shape=None,
+               overrides=None, random_images=False,
+               recompute_gradients=False):
+  """This project's `TrainStep` over `train_setup(...)`'s state."""
+  setup = train_setup(family, preset, jit_compile, batch_size, shape,
+                      overrides, random_images)
+  config, state = setup.config, setup.state
   step = train_step_lib.TrainStep(
       state.model, state.optimizer, state.ema, state.strategy,
       config.train.grad_clip_norm, config.train.jit_compile,
       recompute_gradients,
       lean_graph_optimization=config.train.lean_graph_optimization)
-  return TrainCell(step, images, state.model, state.optimizer, event_shape,
-                   digits)
+  return TrainCell(step, setup.images, state.model, state.optimizer,
+                   setup.event_shape, setup.digits)
 
 
 def train(family, preset, jit_compile, steps, batch_size=None, shape=None,
