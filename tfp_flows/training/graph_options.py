@@ -1,11 +1,11 @@
 """Grappler options for the training step: fewer passes over its large graph.
 
 Before a `tf.function` first runs without XLA, grappler rewrites its graph,
-and a deep flow's training step is a large graph: MaCow's CIFAR-10 step has
+and a deep flow's training step is a large graph: MaCow's CIFAR-10 step had
 about 100,000 nodes (3,864 variables, each read, differentiated, updated by
-Adam and averaged), and grappler's passes took 129 s of its first call
-on a 2-core host (Flow++'s: 44 s). Three parts of that cost the most for
-what they change:
+Adam and averaged, and then a `tf.cond` around the update, since removed),
+and grappler's passes took 129 s of its first call on a 2-core host
+(Flow++'s: 44 s). Three parts of that cost the most for what they change:
 
 - the memory optimiser (22 s of MaCow's 129; it added 6 nodes): its
   rewrites swap tensors out of an accelerator's memory, or recompute what a
@@ -25,13 +25,17 @@ restores the caller's afterwards, so the rest of the process is untouched.
 Each call of the step must be made inside it, or the function would be
 instantiated (and optimised) a second time with the default options.
 
-`config.train.lean_graph_optimization` turns it on for the training step.
-It costs step time where the skipped passes mattered: MaCow's CIFAR-10 step
-(2-core host, no XLA, batch 4, 21 steps, runs alternating) took medians of
-1.73 and 1.49 s with it, 1.17 and 1.24 s without. Flow++'s took 2.60-2.78 s
-(3 runs) against 2.02-2.73 s (4 runs); Glow's at 32x32x3, batch 32, ran at
-193-208 images/s with it and 184-194 without. Off by default: it pays for
-short runs only.
+`config.train.lean_graph_optimization` (on by default) turns it on for the
+training step. The step is not slower for it. `bazel run
+//bench:graph_options -- --model=NAME` builds a step of each kind over the
+same weights in one process and calls them in turn; on a 2-core host at a
+207-219 GFLOP/s matmul (CIFAR-10 presets, batch 4, 30 calls each) the
+median steps were MaCow's 1.53 s lean against 1.57 s, Flow++'s 2.98 s
+against 3.00 s, and the first calls MaCow's 86 s against
+122 s, Flow++'s 47 s against 60 s. Timed in separate processes
+instead, one after another, MaCow's step had looked 20-48% slower lean
+(medians 1.49-1.73 s against 1.17-1.24 s): the host's speed drifting
+between processes, not the passes.
 """
 
 import contextlib

@@ -36,13 +36,13 @@ class TrainStep:
     recompute_gradients: keep only each flow layer's input for the backward
       pass and recompute the rest there (`bijectors.recompute_gradients`).
     lean_graph_optimization: have grappler skip the passes that cost a deep
-      model's first step most (`graph_options.lean_call_options`); False:
-      grappler's defaults.
+      model's first step most and do not speed its steps
+      (`graph_options.lean_call_options`); False: grappler's defaults.
   """
 
   def __init__(self, model, optimizer, ema, strategy, grad_clip_norm,
                jit_compile=False, recompute_gradients=False,
-               lean_graph_optimization=False):
+               lean_graph_optimization=True):
     self._model = model
     self._recompute = bool(recompute_gradients)
     self._optimizer = optimizer
