@@ -22,17 +22,20 @@ def _config(options):
 
 class LeanCallOptionsTest(tf.test.TestCase):
 
-  def test_turns_off_the_three_passes_and_keeps_the_rest(self):
+  def test_turns_off_the_six_passes_and_keeps_the_rest(self):
     caller = _config(context.context().function_call_options)
     lean = _config(graph_options.lean_call_options())
     rewrite = lean.graph_options.rewrite_options
     self.assertEqual(rewrite.memory_optimization, RewriterConfig.NO_MEM_OPT)
     self.assertEqual(rewrite.dependency_optimization, RewriterConfig.OFF)
     self.assertEqual(rewrite.meta_optimizer_iterations, RewriterConfig.ONE)
+    self.assertEqual(rewrite.layout_optimizer, RewriterConfig.OFF)
+    self.assertEqual(rewrite.implementation_selector, RewriterConfig.OFF)
+    self.assertTrue(rewrite.disable_tfg_optimizer)
     # Everything else is the caller's: constant folding, the remapper's
-    # fusions, soft placement.
+    # fusions, the loop optimiser, soft placement.
     for field in ("constant_folding", "remapping", "arithmetic_optimization",
-                  "layout_optimizer"):
+                  "common_subgraph_elimination", "loop_optimization"):
       self.assertEqual(getattr(rewrite, field),
                        getattr(caller.graph_options.rewrite_options, field))
     self.assertEqual(lean.allow_soft_placement, caller.allow_soft_placement)
