@@ -253,7 +253,10 @@ class MaskedConvFlow(flow_bijector.FlowBijector):
     axis = 1 if along_rows else 2
     begin = [0, 0, 0, 0]
     size = [-1, -1, -1, -1]
-    size[axis] = tf.shape(padded)[axis] - 1
+    # A static length keeps the size one constant, not a shape computation
+    # (MaCow's CIFAR-10 step has 576 of these slices to trace).
+    length = padded.shape[axis]
+    size[axis] = (tf.shape(padded)[axis] if length is None else length) - 1
     if not before:
       begin[axis] = 1
     return tf.slice(padded, begin, size)
