@@ -111,7 +111,7 @@ def cells(smoke=False):
       result[f"compile/{family}{suffix}"] = ("train", dict(
           family=family, preset="cifar10", jit_compile=None,
           batch_size=_COMPILE_BATCH, shape=_CIFAR10_SHAPE,
-          random_images=True,
+          random_images=True, count_flops=False,
           overrides={"train.scan_repeats": scan}))
   return result
 
@@ -140,7 +140,8 @@ def _smoke_cells():
   result.update(_vs_tfp_pair("vs_tfp/b/graph", _SMOKE_TFP_SHAPE, False,
                              preset="tiny"))
   result["compile/glow"] = ("train", dict(
-      family="glow", preset="tiny", jit_compile=True, batch_size=2))
+      family="glow", preset="tiny", jit_compile=True, batch_size=2,
+      count_flops=False))
   return result
 
 

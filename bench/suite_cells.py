@@ -154,8 +154,14 @@ def train_cell(family, preset, jit_compile, batch_size=None, shape=None,
 
 
 def train(family, preset, jit_compile, steps, batch_size=None, shape=None,
-          overrides=None, inference=False, random_images=False):
-  """Times `train_cell(...)`'s step; figures as a dict."""
+          overrides=None, inference=False, random_images=False,
+          count_flops=True):
+  """Times `train_cell(...)`'s step; figures as a dict.
+
+  `count_flops`: add the step's useful FLOPs and their rate (tracing the
+  loss once more, unrolled: for a `cifar10` preset as long as a quarter of
+  its first step).
+  """
   step, images, model, _, event_shape, digits = train_cell(
       family, preset, jit_compile, batch_size, shape, overrides,
       random_images)
@@ -168,20 +174,24 @@ def train(family, preset, jit_compile, steps, batch_size=None, shape=None,
              "event_shape": list(event_shape),
              "parameters": model.parameter_counts()["total"]}
   results.update(_step_figures(first, times, batch_size))
-
-  # Useful FLOPs: the loss's convolutions and matmuls, backward = 2x forward.
-  noise = model.dequantizer.sample_noise(tf.shape(images), (0, 0))
-  forward = tf.function(
-      lambda x, u: model.log_prob_with_noise(x, u, training=True))
-  with scanning.unrolled():
-    forward_flops = graph_ops.matmul_flops(
-        forward.get_concrete_function(images, noise))
-  results["train_step_gflop"] = 3 * forward_flops / 1e9
-  results["achieved_gflops"] = results["train_step_gflop"] / results[
-      "step_s_median"]
+  if count_flops:
+    results.update(_useful_flops(model, images, results["step_s_median"]))
   if inference:
     results.update(_inference(model, event_shape, digits))
   return results
+
+
+def _useful_flops(model, images, step_s):
+  """The loss's convolutions and matmuls, backward = 2x forward, and rate."""
+  noise = model.dequantizer.sample_noise(tf.shape(images), (0, 0))
+  forward = tf.function(
+      lambda x, u: model.log_prob_with_noise(x, u, training=True),
+      autograph=False)
+  with scanning.unrolled():
+    forward_flops = graph_ops.matmul_flops(
+        forward.get_concrete_function(images, noise))
+  gflop = 3 * forward_flops / 1e9
+  return {"train_step_gflop": gflop, "achieved_gflops": gflop / step_s}
 
 
 def memory(family, preset, batch_size, recompute_gradients, steps,
