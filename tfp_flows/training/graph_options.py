@@ -38,13 +38,13 @@ instantiated (and optimised) a second time with the default options.
 training step. The step is not slower for it. `bazel run
 //bench:graph_options -- --model=NAME` builds a step of each kind over the
 same weights in one process and calls them in turn; on a 2-core host at a
-207-219 GFLOP/s matmul (CIFAR-10 presets, batch 4, 30 calls each) the
-median steps were MaCow's 1.53 s lean against 1.57 s, Flow++'s 2.98 s
-against 3.00 s, and the first calls MaCow's 86 s against
-122 s, Flow++'s 47 s against 60 s. Timed in separate processes
-instead, one after another, MaCow's step had looked 20-48% slower lean
-(medians 1.49-1.73 s against 1.17-1.24 s): the host's speed drifting
-between processes, not the passes.
+197-211 GFLOP/s matmul (CIFAR-10 presets, batch 4, 40 calls each) the
+median ratio of lean to default calls made next to each other was 1.003
+for MaCow and 0.997 for Flow++, and the first calls took MaCow's 88 s
+against 141 s, Flow++'s 43 s against 61 s. Timed in separate processes
+instead, one after another, MaCow's step had looked 20-48% slower with
+the first three passes off (medians 1.49-1.73 s against 1.17-1.24 s): the
+host's speed drifting between processes, not the passes.
 """
 
 import contextlib
