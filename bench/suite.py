@@ -30,11 +30,10 @@ Each cell runs in its own process (peak memory is its own; see
 - The float32 4096x4096 matmul rate on all threads, before and after the
   cells.
 
-A full run takes longer than the 15 minutes it should: 19.9 minutes on a
-2-core AVX-512 host (matmul 418-433 GFLOP/s), 12 of them in the `cifar10`
-first-step and attention cells (MaCow's first step alone, 275 s). The
-JSON is rewritten after every cell, so a run stopped part-way keeps what it
-measured.
+A full run took 12.7 minutes on a 2-core AVX-512 host (matmul 216-217
+GFLOP/s, 2026-12-08), 6 of them in the `cifar10` first-step and attention
+cells (MaCow's first step, 116 s). The JSON is rewritten after every cell,
+so a run stopped part-way keeps what it measured.
 
 A full run writes `bench/results/suite.json` (with the CPU, its flags, the
 cores, the TF version and the date), `docs/benchmarks.md` and
