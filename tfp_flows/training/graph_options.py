@@ -17,12 +17,12 @@ and grappler's passes took 129 s of its first call on a 2-core host
   optimiser's): after the first round it changed about 1% of the nodes.
 
 With those off, three passes that change nothing in a CPU training step
-still took 8.4 s of the 31.5 s left (MaCow, 125,648 nodes; grappler's own
+still took 11 s of the 31.5 s left (MaCow, 125,648 nodes; grappler's own
 log, `TF_CPP_VMODULE=meta_optimizer=1`): the layout optimiser (3.6 s; it
 converts convolutions to NCHW for GPUs), the implementation selector
 (0.7 s; it swaps in a function's GPU implementation) and the TFG passes
-that open and close the round (4.1 s; shape inference and topological
-order, then control-flow sinking, for graphs without `tf.cond`s).
+(4.1 s opening the round: shape inference and topological order; 2.6 s
+closing it: control-flow sinking, with no `tf.cond` here to act on).
 
 `lean_call_options()` turns those six off, everything else (constant
 folding, common subexpressions, arithmetic simplification, the remapper's
