@@ -40,7 +40,6 @@ import tensorflow as tf
 from bench import results_io
 from bench import suite_cells
 from bench import timing
-from tfp_flows.training import state as state_lib
 from tfp_flows.training import train_step as train_step_lib
 
 flags.DEFINE_enum("model", "macow", ["glow", "realnvp", "flowpp", "macow"],
