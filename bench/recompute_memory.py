@@ -6,7 +6,9 @@
 `train.recompute_gradients` keeps only each flow layer's input for the
 backward pass and recomputes the layer there (`bijectors.
 recompute_gradients`). For Glow at 256x256x3 (6 levels x 8 steps, width
-256, 5 bits) and MaCow's `celeba256` preset, each in its own process per
+256, 5 bits) and MaCow's `celeba256` preset, at 256x256 and on 64x64
+images (`macow_celeba256_at_64`: the same layers and weights, where a 24
+GiB host fits several batches), each in its own process per
 (recomputation, batch): the train step's activation memory (the peak
 resident set during the timed steps, reset before them, minus the resident
 set once model, optimizer slots and EMA exist; see `suite_cells.memory`)
@@ -54,6 +56,12 @@ MODELS = {
                    "model.hidden_channels": 256}),
     "macow_celeba256": dict(family="macow", preset="celeba256",
                             shape=(256, 256, 3)),
+    # The same flow on 64x64 images: every layer and weight of the preset,
+    # a sixteenth of its activations. At 256x256 a 24 GiB host fits batch
+    # 1 only, and its cells' steps traced and compiled in 615 s (1,290 s
+    # recomputing) at a 420 GFLOP/s matmul.
+    "macow_celeba256_at_64": dict(family="macow", preset="celeba256",
+                                  shape=(64, 64, 3)),
 }
 
 # glibc raises its mmap threshold as big buffers are freed, after which
@@ -64,6 +72,8 @@ MODELS = {
 # Eigen's; the activations kept, which recomputation changes, are the same.
 _MEMORY_ENV = {"MALLOC_MMAP_THRESHOLD_": "131072",
                "TF_ENABLE_ONEDNN_OPTS": "0"}
+
+_TENSOR_STATS_ENV = {"TF_CPU_ALLOCATOR_USE_BFC": "true"}
 
 # CI's smoke run: the mechanics on a tiny Glow, a few seconds a cell.
 _SMOKE_MODELS = {"glow_tiny": dict(family="glow", preset="tiny",
@@ -81,6 +91,11 @@ flags.DEFINE_float("budget_gib", 20.0, "Memory to extrapolate the largest "
 flags.DEFINE_float("memory_limit_gib", None, "Skip a batch whose predicted "
                    "peak resident set exceeds this (default: 90% of this "
                    "machine's memory).")
+flags.DEFINE_bool("tensor_stats", False, "Run the cells with TensorFlow's "
+                  "BFC allocator on the CPU, whose statistics add each "
+                  "step's tensor bytes to the JSON (tensors_*); it keeps "
+                  "freed memory, so the resident-set figures then include "
+                  "its pool.")
 flags.DEFINE_string("output", None, "JSON path (default bench/results/"
                     "recompute_memory.json).")
 flags.DEFINE_string("markdown", None, "Table path (default "
@@ -241,7 +256,9 @@ def _measure(name, cell, recompute, batches, memory_limit_gib):
       return cells, batches[index:]
     figures = cell_process.run(
         "memory", dict(cell, batch_size=batch, recompute_gradients=recompute),
-        1 if FLAGS.smoke else FLAGS.steps, env=_MEMORY_ENV)
+        1 if FLAGS.smoke else FLAGS.steps,
+        env=dict(_MEMORY_ENV, **(_TENSOR_STATS_ENV if FLAGS.tensor_stats
+                                 else {})))
     if "error" in figures:
       raise RuntimeError(f"{name} batch {batch} recompute={recompute}: "
                          f"{figures['stderr_tail']}")
@@ -271,6 +288,7 @@ def main(argv):
       name: MODELS[name] for name in FLAGS.models}
   for name, cell in chosen.items():
     model = {"batches": batches, "steps": FLAGS.steps,
+             "tensor_stats": FLAGS.tensor_stats,
              "matmul_gflops": timing.matmul_gflops(),
              "date": datetime.datetime.now(datetime.timezone.utc).isoformat(
                  timespec="seconds")}

@@ -210,6 +210,11 @@ def memory(family, preset, batch_size, recompute_gradients, steps,
   them from the resident set altogether. Run it with oneDNN off and
   `MALLOC_MMAP_THRESHOLD_` fixed (as `recompute_memory` does), so freed
   buffers leave the resident set.
+
+  With TensorFlow's BFC allocator on, the figures add its tensor bytes
+  before the timed steps and their peak during them, which tell the
+  tensors (weights, slots, EMA, then activations and gradients) apart from
+  the rest of the process (the traced graph, the executor).
   """
   cell = train_cell(family, preset, jit_compile, batch_size, shape,
                     overrides, random_images=True,
@@ -223,6 +228,9 @@ def memory(family, preset, batch_size, recompute_gradients, steps,
   first = time.perf_counter() - start
   step()  # Warm-up.
   before_gib = _resident_gib()
+  tensors_before_gib = _tensor_gib("current")
+  if tensors_before_gib is not None:
+    tf.config.experimental.reset_memory_stats("CPU:0")
   with open("/proc/self/clear_refs", "w") as f:
     f.write("5")  # Resets the peak resident set (VmHWM).
   times = []
@@ -239,11 +247,26 @@ def memory(family, preset, batch_size, recompute_gradients, steps,
   results.update(_step_figures(first, times, batch_size))
   results["steps_peak_gib"] = _status_gib("VmHWM")
   results["activation_gib"] = results["steps_peak_gib"] - built_gib
+  if tensors_before_gib is not None:
+    results["tensors_before_steps_gib"] = tensors_before_gib
+    results["tensors_steps_peak_gib"] = _tensor_gib("peak")
   return results
 
 
 def _resident_gib():
   return _status_gib("VmRSS")
+
+
+def _tensor_gib(field):
+  """TensorFlow's CPU allocator's `current` or `peak` bytes, in GiB.
+
+  None unless its BFC allocator is on (`TF_CPU_ALLOCATOR_USE_BFC=true`):
+  the default one keeps no statistics.
+  """
+  try:
+    return tf.config.experimental.get_memory_info("CPU:0")[field] / 2 ** 30
+  except ValueError:
+    return None
 
 
 def _status_gib(field):
