@@ -15,6 +15,7 @@ Kinds:
 """
 
 import math
+import os
 import resource
 import time
 from typing import NamedTuple
@@ -261,12 +262,13 @@ def _tensor_gib(field):
   """TensorFlow's CPU allocator's `current` or `peak` bytes, in GiB.
 
   None unless its BFC allocator is on (`TF_CPU_ALLOCATOR_USE_BFC=true`):
-  the default one keeps no statistics.
+  the default one keeps no statistics (an error without oneDNN, zeros
+  with it).
   """
-  try:
-    return tf.config.experimental.get_memory_info("CPU:0")[field] / 2 ** 30
-  except ValueError:
+  if os.environ.get("TF_CPU_ALLOCATOR_USE_BFC", "").lower() not in (
+      "true", "1"):
     return None
+  return tf.config.experimental.get_memory_info("CPU:0")[field] / 2 ** 30
 
 
 def _status_gib(field):
