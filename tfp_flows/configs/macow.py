@@ -96,9 +96,9 @@ def default():
   (docs/default_runs.md): 2,400 steps of 32 images, the rate warmed up over
   100 steps to 1e-2, then a cosine to 0. Test bits/dim 1.424 (2,600 steps
   of the same schedule: 1.416, 1,900 steps: 1.463; the former 2,500 steps
-  at a constant 2e-3: 1.515). Peaks of 3e-3 and 6e-3 gave 1.570 and 1.490
-  at 1,900 steps, and 2e-2 had reached only 16 bits/dim by step 380 (then
-  stopped).
+  at a constant 2e-3: 1.515; 3,000 steps: 1.394, but about 18 minutes on
+  such a host). Peaks of 3e-3 and 6e-3 gave 1.570 and 1.490 at 1,900
+  steps, and 2e-2 had reached only 16 bits/dim by step 380 (then stopped).
   """
   config = common.base_config("macow")
   config.model.preprocessing = "logit"
